@@ -1,0 +1,62 @@
+internal import COpenBLAS
+
+/// Matrix products through OpenBLAS `cblas_sgemm`. All matrices are row-major and contiguous.
+/// Arguments are validated before the call: OpenBLAS reports bad leading dimensions by printing
+/// and returning, which would leave stale output silently.
+public enum BLAS {
+    /// Sets OpenBLAS's thread count (both cores by default on this project's machines).
+    public static func setThreadCount(_ n: Int) {
+        openblas_set_num_threads(Int32(n))
+    }
+
+    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+
+    /// C = alpha * op(A) * op(B) + beta * C, with op(A) [M, K], op(B) [K, N], C [M, N].
+    /// A is stored [M, K] (or [K, M] when transposeA); B is stored [K, N] (or [N, K] when transposeB).
+    public static func gemm(
+        transposeA: Bool = false, transposeB: Bool = false,
+        m: Int, n: Int, k: Int,
+        alpha: Float = 1,
+        a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        beta: Float = 0,
+        c: UnsafeMutablePointer<Float>
+    ) {
+        precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative dimension m=\(m) n=\(n) k=\(k)")
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            // BLAS would leave C untouched when beta == 1 only; make the k == 0 case explicit.
+            if beta == 0 { c.update(repeating: 0, count: m * n) }
+            else if beta != 1 { for i in 0..<(m * n) { c[i] *= beta } }
+            return
+        }
+        let lda = transposeA ? m : k
+        let ldb = transposeB ? k : n
+        cblas_sgemm(CblasRowMajor,
+                    transposeA ? CblasTrans : CblasNoTrans,
+                    transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha,
+                    a, Int32(lda), b, Int32(ldb), beta, c, Int32(n))
+    }
+
+    /// y = x W^T for a PyTorch-layout weight: x [rows, in], W [out, in] -> y [rows, out].
+    /// `accumulate` adds into y instead of overwriting it.
+    public static func linear(_ x: UnsafePointer<Float>, rows: Int, inFeatures: Int,
+                              weight: UnsafePointer<Float>, outFeatures: Int,
+                              into y: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+        gemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
+             a: x, b: weight, beta: accumulate ? 1 : 0, c: y)
+    }
+
+    /// Tensor form: C = op(A) op(B) for 2-D tensors.
+    public static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+        precondition(a.rank == 2 && b.rank == 2, "matmul needs 2-D tensors, got \(a.shape) and \(b.shape)")
+        let m = transposeA ? a.shape[1] : a.shape[0]
+        let k = transposeA ? a.shape[0] : a.shape[1]
+        let kb = transposeB ? b.shape[1] : b.shape[0]
+        let n = transposeB ? b.shape[0] : b.shape[1]
+        precondition(k == kb, "matmul inner dimensions differ: \(a.shape)\(transposeA ? "^T" : "") x \(b.shape)\(transposeB ? "^T" : "")")
+        let c = Tensor(shape: [m, n])
+        gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a.pointer, b: b.pointer, c: c.pointer)
+        return c
+    }
+}
