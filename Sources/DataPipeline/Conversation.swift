@@ -1,3 +1,5 @@
+import Storage
+
 /// One chat example in the canonical form every dataset format is converted to: OpenAI-style
 /// `messages` (objects with role, content, reasoning_content, tool_calls, tool_call_id, name) plus
 /// optional `tools` and per-record `chat_template_kwargs`. Kept as JSON values because the chat
