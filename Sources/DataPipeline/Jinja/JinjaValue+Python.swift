@@ -1,0 +1,98 @@
+/// Python's `str()` and `repr()` of template values: `{{ value }}` must print exactly what
+/// jinja2 prints (`True`, `None`, `[1, 'a']`, `1e+16`).
+extension JinjaValue {
+    /// Python `str(value)`; Undefined renders as the empty string.
+    var pythonString: String {
+        switch self {
+        case .undefined: return ""
+        case .string(let s): return s
+        default: return pythonRepr
+        }
+    }
+
+    /// Python `repr(value)`.
+    var pythonRepr: String {
+        switch self {
+        case .undefined: return "Undefined"
+        case .none: return "None"
+        case .bool(let b): return b ? "True" : "False"
+        case .int(let i): return String(i)
+        case .double(let d): return pythonFloatRepr(d)
+        case .string(let s): return pythonStringRepr(s)
+        case .list(let a): return "[" + a.map(\.pythonRepr).joined(separator: ", ") + "]"
+        case .tuple(let a):
+            if a.count == 1 { return "(" + a[0].pythonRepr + ",)" }
+            return "(" + a.map(\.pythonRepr).joined(separator: ", ") + ")"
+        case .dict(let d):
+            return "{" + d.pairs.map { $0.key.pythonRepr + ": " + $0.value.pythonRepr }.joined(separator: ", ") + "}"
+        case .namespace(let n):
+            return "<Namespace " + JinjaValue.dict(n.attributes).pythonRepr + ">"
+        case .macro(let m): return "<Macro '\(m.definition.name)'>"
+        case .function(let f): return "<built-in function \(f.name)>"
+        }
+    }
+}
+
+/// Python's `repr(float)`: the shortest round-tripping digits, scientific notation when the
+/// decimal exponent is below -4 or at least 16, and a trailing `.0` on integral values.
+func pythonFloatRepr(_ d: Double) -> String {
+    if d.isNaN { return "nan" }
+    if d.isInfinite { return d < 0 ? "-inf" : "inf" }
+    if d == 0 { return d.sign == .minus ? "-0.0" : "0.0" }
+    // Swift's description also prints the shortest round-tripping digits; re-lay them out.
+    var text = "\(abs(d))"
+    var exponent = 0
+    if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+        exponent = Int(text[text.index(after: e)...])!
+        text = String(text[..<e])
+    }
+    var digits = "", pointPosition = 0, seenPoint = false
+    for ch in text {
+        if ch == "." { seenPoint = true; continue }
+        digits.append(ch)
+        if !seenPoint { pointPosition += 1 }
+    }
+    // Normalise: strip leading zeros (adjusting the point) and trailing zeros.
+    while digits.count > 1 && digits.first == "0" { digits.removeFirst(); pointPosition -= 1 }
+    while digits.count > 1 && digits.last == "0" { digits.removeLast() }
+    let decimalExponent = pointPosition + exponent - 1   // value = 0.d1d2... * 10^(pointPosition+exponent)
+    let sign = d < 0 ? "-" : ""
+    if decimalExponent < -4 || decimalExponent >= 16 {
+        var mantissa = String(digits.first!)
+        if digits.count > 1 { mantissa += "." + digits.dropFirst() }
+        let e = abs(decimalExponent)
+        return sign + mantissa + "e" + (decimalExponent < 0 ? "-" : "+") + (e < 10 ? "0\(e)" : "\(e)")
+    }
+    let point = decimalExponent + 1
+    if point <= 0 { return sign + "0." + String(repeating: "0", count: -point) + digits }
+    if point >= digits.count { return sign + digits + String(repeating: "0", count: point - digits.count) + ".0" }
+    let i = digits.index(digits.startIndex, offsetBy: point)
+    return sign + digits[..<i] + "." + digits[i...]
+}
+
+/// Python's `repr(str)`: single quotes unless the text has a single quote and no double quote.
+func pythonStringRepr(_ s: String) -> String {
+    let quote: Character = (s.contains("'") && !s.contains("\"")) ? "\"" : "'"
+    var out = String(quote)
+    for scalar in s.unicodeScalars {
+        switch scalar {
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default:
+            if Character(scalar) == quote { out += "\\" + String(quote); continue }
+            let v = scalar.value
+            if v < 0x20 || v == 0x7f { out += "\\x" + hex(v, width: 2) }
+            else if (0x80..<0xa0).contains(v) { out += "\\x" + hex(v, width: 2) }
+            else { out.unicodeScalars.append(scalar) }
+        }
+    }
+    out.append(quote)
+    return out
+}
+
+func hex(_ v: UInt32, width: Int) -> String {
+    let h = String(v, radix: 16)
+    return String(repeating: "0", count: max(0, width - h.count)) + h
+}
