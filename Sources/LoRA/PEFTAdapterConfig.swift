@@ -18,7 +18,7 @@ public struct PEFTAdapterConfig: Sendable, Equatable {
 
     public init(lora: LoRAConfig, model: KimiConfig, baseModelNameOrPath: String?) {
         rank = lora.rank; alpha = lora.alpha; dropout = lora.dropout; useRSLoRA = lora.useRSLoRA
-        baseModelNameOrPath = baseModelNameOrPath
+        self.baseModelNameOrPath = baseModelNameOrPath
         rankPattern = [:]; alphaPattern = [:]
         layersToTransform = lora.layers.map { Array($0) }
         targetModules = PEFTAdapterConfig.targetModules(for: lora, model: model)
