@@ -1,3 +1,5 @@
+import Storage
+
 /// HF's `tojson` filter: Python `json.dumps(value, ensure_ascii=False, indent=..., separators=...,
 /// sort_keys=...)`. Written over template values (tuples, float reprs, dict keys that are not
 /// strings) because the output must match Python byte for byte.
@@ -27,8 +29,7 @@ struct PythonJSONDumper {
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
         case .double(let d):
-            if d.isNaN { out += "NaN" } else if d.isInfinite { out += d < 0 ? "-Infinity" : "Infinity" }
-            else { out += pythonFloatRepr(d) }
+            out += PythonFloat.jsonRepr(d)
         case .string(let s): out += jsonQuoted(s)
         case .list(let a), .tuple(let a):
             try writeContainer(open: "[", close: "]", count: a.count, level: level, into: &out) { i, o in
@@ -73,22 +74,5 @@ struct PythonJSONDumper {
     }
 }
 
-/// A JSON string literal as Python writes it with ensure_ascii=False: only `"`, `\`, and control
-/// characters below U+0020 are escaped.
-func jsonQuoted(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case "\u{08}": out += "\\b"
-        case "\u{0C}": out += "\\f"
-        default:
-            if scalar.value < 0x20 { out += "\\u" + hex(scalar.value, width: 4) } else { out.unicodeScalars.append(scalar) }
-        }
-    }
-    return out + "\""
-}
+/// A JSON string literal as Python writes it with ensure_ascii=False.
+func jsonQuoted(_ s: String) -> String { JSONSerializer.quoted(s) }

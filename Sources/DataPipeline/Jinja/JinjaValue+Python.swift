@@ -1,3 +1,5 @@
+import Storage
+
 /// Python's `str()` and `repr()` of template values: `{{ value }}` must print exactly what
 /// jinja2 prints (`True`, `None`, `[1, 'a']`, `1e+16`).
 extension JinjaValue {
@@ -33,42 +35,8 @@ extension JinjaValue {
     }
 }
 
-/// Python's `repr(float)`: the shortest round-tripping digits, scientific notation when the
-/// decimal exponent is below -4 or at least 16, and a trailing `.0` on integral values.
-func pythonFloatRepr(_ d: Double) -> String {
-    if d.isNaN { return "nan" }
-    if d.isInfinite { return d < 0 ? "-inf" : "inf" }
-    if d == 0 { return d.sign == .minus ? "-0.0" : "0.0" }
-    // Swift's description also prints the shortest round-tripping digits; re-lay them out.
-    var text = "\(abs(d))"
-    var exponent = 0
-    if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
-        exponent = Int(text[text.index(after: e)...])!
-        text = String(text[..<e])
-    }
-    var digits = "", pointPosition = 0, seenPoint = false
-    for ch in text {
-        if ch == "." { seenPoint = true; continue }
-        digits.append(ch)
-        if !seenPoint { pointPosition += 1 }
-    }
-    // Normalise: strip leading zeros (adjusting the point) and trailing zeros.
-    while digits.count > 1 && digits.first == "0" { digits.removeFirst(); pointPosition -= 1 }
-    while digits.count > 1 && digits.last == "0" { digits.removeLast() }
-    let decimalExponent = pointPosition + exponent - 1   // value = 0.d1d2... * 10^(pointPosition+exponent)
-    let sign = d < 0 ? "-" : ""
-    if decimalExponent < -4 || decimalExponent >= 16 {
-        var mantissa = String(digits.first!)
-        if digits.count > 1 { mantissa += "." + digits.dropFirst() }
-        let e = abs(decimalExponent)
-        return sign + mantissa + "e" + (decimalExponent < 0 ? "-" : "+") + (e < 10 ? "0\(e)" : "\(e)")
-    }
-    let point = decimalExponent + 1
-    if point <= 0 { return sign + "0." + String(repeating: "0", count: -point) + digits }
-    if point >= digits.count { return sign + digits + String(repeating: "0", count: point - digits.count) + ".0" }
-    let i = digits.index(digits.startIndex, offsetBy: point)
-    return sign + digits[..<i] + "." + digits[i...]
-}
+/// Python's `repr(float)`, shared with Storage's JSON serializer.
+func pythonFloatRepr(_ d: Double) -> String { PythonFloat.repr(d) }
 
 /// Python's `repr(str)`: single quotes unless the text has a single quote and no double quote.
 func pythonStringRepr(_ s: String) -> String {
