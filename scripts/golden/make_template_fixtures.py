@@ -9,7 +9,7 @@ preprocessing for the Kimi templates (tools deep-sorted by key, `tools_ts_str` f
 `TikTokenTokenizer.apply_chat_template` does). KIMI_TS_DIR is a folder holding that
 `tool_declaration_ts.py` (shipped in the Kimi-K2.5 model repo); without it tools_ts_str is skipped.
 
-Writes Tests/DataPipelineTests/Fixtures/templates/{chat_renders.json, jinja_cases.json}.
+Writes Tests/DataPipelineTests/Fixtures/templates/{chat_renders.json, jinja_cases.json, tools_ts.json}.
 """
 import json, os, sys
 from pathlib import Path
@@ -162,6 +162,48 @@ JINJA_CASES = [
 ]
 
 
+def fn(name, parameters=None, description=None):
+    f = {"name": name}
+    if description is not None:
+        f["description"] = description
+    if parameters is not None:
+        f["parameters"] = parameters
+    return {"type": "function", "function": f}
+
+
+# tools_ts_str cases: each list of tools goes through deep_sort then the TypeScript encoder.
+TS_CASES = {
+    "weather_search_ref": [WEATHER_TOOL, SEARCH_TOOL, REF_TOOL],
+    "no_parameters": [fn("ping", description="Ping.\n\nTwice.")],
+    "empty_properties": [fn("noop", {"type": "object", "properties": {}})],
+    "self_reference": [fn("walk", {"type": "object", "properties": {"next": {"$ref": "#"}, "value": {"type": "number", "minimum": 0.5}}, "required": ["value"]})],
+    "defaults_and_enums": [fn("cfg", {"type": "object", "properties": {
+        "flag": {"type": "boolean", "default": True}, "names": {"type": "array", "default": ["a", "é"], "minItems": 1},
+        "obj": {"type": "object", "default": {"k": 1}, "additionalProperties": {"type": "integer"}},
+        "level": {"enum": [1, 2.5, None, "x"], "description": "Level"},
+        "nullable": {"type": ["string", "null"], "enum": ["a", None]},
+        "any": {}, "anything": True, "nothing": False,
+        "pattern": {"type": "string", "pattern": "^[a-z]+$", "maxLength": 5},
+        "raw": {"type": "array"}}})],
+    "skips_non_function_tools": [{"type": "_plugin", "name": "web"}, fn("only", {"type": "object", "properties": {"a": {"type": "string"}}})],
+    "unsupported_union_type": [fn("bad", {"type": "object", "properties": {"a": {"type": ["string", "date"]}}})],
+    "unsupported_enum_mismatch": [fn("bad", {"type": "object", "properties": {"a": {"type": "string", "enum": [1]}}})],
+    "unsupported_missing_ref": [fn("bad", {"type": "object", "properties": {"a": {"$ref": "#/$defs/Nope"}}})],
+}
+
+
+def ts_cases():
+    out = []
+    for name, tools in TS_CASES.items():
+        entry = {"name": name, "tools": tools}
+        try:
+            entry["expected"] = encode_ts(deep_sort(tools))
+        except Exception as e:
+            entry["error"] = f"{type(e).__name__}: {e}"
+        out.append(entry)
+    return {"cases": out}
+
+
 def jinja_cases():
     out = []
     for template, context in JINJA_CASES:
@@ -177,4 +219,6 @@ def jinja_cases():
 if __name__ == "__main__":
     (OUT / "chat_renders.json").write_text(json.dumps(chat_renders(), ensure_ascii=False, indent=0) + "\n")
     (OUT / "jinja_cases.json").write_text(json.dumps(jinja_cases(), ensure_ascii=False, indent=1) + "\n")
-    print("wrote", OUT / "chat_renders.json", OUT / "jinja_cases.json")
+    if encode_ts is not None:
+        (OUT / "tools_ts.json").write_text(json.dumps(ts_cases(), ensure_ascii=False, indent=1) + "\n")
+    print("wrote fixtures to", OUT)

@@ -189,6 +189,8 @@ struct JinjaParser {
             try requireEnd(end, "endgeneration", opener: tag)
             try expectBlockEnd()
             return .generation(body)
+        case "elif", "else", "endif", "endfor", "endmacro", "endset", "endgeneration":
+            throw error("unexpected '\(keyword)'", peek(-1))
         default:
             throw error("unknown tag '\(keyword)'", peek(-1))
         }
@@ -374,7 +376,7 @@ struct JinjaParser {
                 _ = next()
                 node = try parseSubscript(node, at: t)
             } else if isOp("(") {
-                node = make(.call(node, try parseCallArguments()), t)
+                node = JinjaExpression(kind: .call(node, try parseCallArguments()), line: node.line, column: node.column)
             } else {
                 return node
             }
