@@ -26,6 +26,7 @@ struct JinjaErrorTests {
         ("{% set x %}", 1, 1, "endset"),
         ("{% macro m( %}{% endmacro %}", 1, 13, "expected"),
         ("line\n\n  {{ x $ y }}", 3, 8, "unexpected character"),
+        ("a {% raw %}{{ x }}", 1, 3, "endraw"),
     ])
     func syntaxErrors(source: String, line: Int, column: Int, fragment: String) {
         guard case .syntax(let message, let l, let c)? = failure(source) else {

@@ -159,6 +159,23 @@ JINJA_CASES = [
     ("{{ undefined_thing.attr }}", {}),
     ("{{ 1 + none }}", {}),
     ("{% for i in range(3) %}{% set x = i %}{% endfor %}{{ x }}|{% if true %}{% set y = 2 %}{% endif %}{{ y }}", {}),
+    ("{% for a, b in [[1, 2], [3, 4]] %}{{ a }}{{ b }}{{ loop.cycle('x', 'y') }}{% endfor %}|{% for i in [1, 2] %}{% for j in [3, 4] %}{{ loop.index }}{{ i }}{% endfor %}{% endfor %}", {}),
+    ("{{ 'a\\nb\\t' }}|{{ \"q'\" }}|{{ 'x' if u is defined else 'y' }}|{{ u is not defined }}|{{ (1, 2) }}|{{ (1,) }}|{{ () }}|{{ 'abc'[5] }}|", {}),
+    ("{{ '%.2f|%5d|%-4s|%s' % (3.14159, 42, 'ab', none) }}|{{ '%x' % 255 if false else 'no' }}", {}),
+    ("{{ -1 | abs }}|{{ not true and false }}|{{ 'a' not in 'abc' }}|{{ 1 == '1' }}|{{ [1, 2, 3] | join }}|{{ 'a,b,c'.split(',', 1) }}|{{ 12345 | string | length }}|{{ 'x'.rsplit(',', 1) }}", {}),
+    ("{{ xs | sum }}|{{ xs | min }}|{{ xs | max }}|{{ xs | unique | list }}|{{ 2.567 | round(1) }}|{{ 2.5 | round }}|{{ -2.5 | round }}|{{ '3.5' | float }}|{{ xs | sort(reverse=true) | list }}", {"xs": [3, 1, 2, 3]}),
+    ("{{ 'ab cd' | capitalize }}|{{ 'hello\\nworld' | indent(2) }}|{{ 'a b  c' | wordcount }}|{{ d | dictsort }}|{{ d.keys() | list }}|{{ d.values() | list }}", {"d": {"b": 2, "a": 1}}),
+    ("{% for m in ms | selectattr('role', 'equalto', 'user') %}{{ m.content }}{% endfor %}|{% for m in ms if m.role != 'user' %}{{ loop.index }}{{ m.content }}{% endfor %}|{{ ms | map(attribute='role') | join('/') }}", {"ms": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}, {"role": "user", "content": "c"}]}),
+    ("{% set x = 1 %}{% for i in range(3) %}{% set x = x + i %}{{ x }}{% endfor %}{{ x }}|{{ x is in [1, 2] }}|{{ x is eq 1 }}", {}),
+    ("{{ none | tojson }}|{{ 'é' | tojson }}|{{ [1, [2, {'a': none}]] | tojson(indent=1) }}|{{ {'a': 1} | tojson(indent='\\t') }}|{{ {'b': 1, 'a': 2} | tojson(sort_keys=true) }}|{{ 1.5e300 | tojson }}", {}),
+    ("  {%- if true %}  x  {% endif -%}  \n  {# c -#}  \n  y{{ ' z ' }}  {%- if true %}\n w{% endif %}\n", {}),
+    ("{% if true %}a{% elif true %}b{% else %}c{% endif %}{% if false %}a{% elif none %}b{% else %}c{% endif %}{% if 0 %}{% elif '' %}{% endif %}", {}),
+    ("{% macro m(a, b=a ~ '!') %}{{ a }}{{ b }}{{ c }}{% endmacro %}{% set c = 'C' %}{{ m('x') }}|{{ m('y', b='z') }}", {}),
+    ("{{ messages[0]['content'] is string }}|{{ messages[0].content[:3] }}|{{ messages | length }}|{{ messages[-1].role }}|{{ not messages }}|{{ messages[5] is defined }}", {"messages": [{"role": "user", "content": "hello"}]}),
+    ("{{ '<|im_start|>' + 'user' + '\\n' }}{{- '  trimmed  ' -}}\n\n{{ 'end' }}", {}),
+    ("{{ 1 if true }}{{ 2 if false }}|{{ true and 'x' or 'y' }}|{{ 5 // 2 * 2 + 5 % 2 - 2 ** 2 ** 2 }}|{{ 1 ~ 2 + 3 }}", {}),
+    ("{{ x['a']['b'] }}|{{ x.a.b }}|{{ x.get('a').get('b') }}|{{ x.items() | list }}", {"x": {"a": {"b": [1, 2]}}}),
+    ("{% raw %}{{ not rendered }}{% endraw %}", {}),
 ]
 
 

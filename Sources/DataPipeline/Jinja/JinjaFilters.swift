@@ -111,7 +111,8 @@ extension JinjaInterpreter {
                 throw JinjaFailure("round filter needs a number, got \(value.typeName)")
             }
             let scale = pow(10.0, Double(precision))
-            let rule: FloatingPointRoundingRule = method == "ceil" ? .up : (method == "floor" ? .down : .toNearestOrAwayFromZero)
+            // "common" is Python's round(): halves go to the even neighbour.
+            let rule: FloatingPointRoundingRule = method == "ceil" ? .up : (method == "floor" ? .down : .toNearestOrEven)
             return .double((d * scale).rounded(rule) / scale)
         case "sum":
             var total: JinjaValue = args.value(1, "start") ?? .int(0)

@@ -112,6 +112,7 @@ struct JinjaLexer {
             return
         }
         let isBlock = kind == "%"
+        let firstTokenIndex = tokens.count
         tokens.append(JinjaToken(kind: isBlock ? .blockBegin : .variableBegin, line: tagLine, column: tagColumn))
         let closer: Unicode.Scalar = isBlock ? "%" : "}"
         var nesting = 0
@@ -126,12 +127,14 @@ struct JinjaLexer {
                 tokens.append(JinjaToken(kind: isBlock ? .blockEnd : .variableEnd, line: line, column: column))
                 advance(to: i + 3)
                 afterTagEnd(stripModifier: c, isBlock: isBlock)
+                if isBlock { try lexRawBody(firstTokenIndex: firstTokenIndex, tagLine: tagLine, tagColumn: tagColumn) }
                 return
             }
             if c == closer && i + 1 < s.count && s[i + 1] == "}" && (nesting == 0 || isBlock) {
                 tokens.append(JinjaToken(kind: isBlock ? .blockEnd : .variableEnd, line: line, column: column))
                 advance(to: i + 2)
                 afterTagEnd(stripModifier: nil, isBlock: isBlock)
+                if isBlock { try lexRawBody(firstTokenIndex: firstTokenIndex, tagLine: tagLine, tagColumn: tagColumn) }
                 return
             }
             let (l, col) = (line, column)
@@ -157,6 +160,41 @@ struct JinjaLexer {
                 advance(to: i + op.unicodeScalars.count)
             }
         }
+    }
+
+    /// After `{% raw %}`: everything up to `{% endraw %}` is one text token.
+    private mutating func lexRawBody(firstTokenIndex: Int, tagLine: Int, tagColumn: Int) throws {
+        guard tokens.count == firstTokenIndex + 3, tokens[firstTokenIndex + 1].kind == .name("raw"),
+              tokens[firstTokenIndex + 2].kind == .blockEnd else { return }
+        tokens.removeLast(3)
+        let (l, c) = (line, column)
+        var k = i
+        while k < s.count {
+            if s[k] == "{" && k + 1 < s.count && s[k + 1] == "%" {
+                var m = k + 2
+                let strip = m < s.count && s[m] == "-"
+                if m < s.count && (s[m] == "-" || s[m] == "+") { m += 1 }
+                while m < s.count && isWhitespace(s[m]) { m += 1 }
+                let word: [Unicode.Scalar] = Array("endraw".unicodeScalars)
+                if m + word.count <= s.count && Array(s[m..<(m + word.count)]) == word {
+                    var e = m + word.count
+                    while e < s.count && isWhitespace(s[e]) { e += 1 }
+                    var modifier: Unicode.Scalar?
+                    if e < s.count && (s[e] == "-" || s[e] == "+") { modifier = s[e]; e += 1 }
+                    if e + 1 < s.count && s[e] == "%" && s[e + 1] == "}" {
+                        var body = Array(s[i..<k])
+                        if strip { while let last = body.last, isWhitespace(last) { body.removeLast() } }
+                        var text = ""; text.unicodeScalars.append(contentsOf: body)
+                        if !text.isEmpty { tokens.append(JinjaToken(kind: .text(text), line: l, column: c)) }
+                        advance(to: e + 2)
+                        afterTagEnd(stripModifier: modifier, isBlock: true)
+                        return
+                    }
+                }
+            }
+            k += 1
+        }
+        throw syntax("unclosed raw block: expected '{% endraw %}'", tagLine, tagColumn)
     }
 
     private func isDigit(_ c: Unicode.Scalar) -> Bool { c >= "0" && c <= "9" }

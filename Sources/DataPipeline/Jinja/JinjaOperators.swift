@@ -144,7 +144,8 @@ extension JinjaInterpreter {
         }
     }
 
-    /// Python `"%s and %d" % args`, the subset templates use (%s %r %d %i %f %%).
+    /// Python `"%s and %d" % args`, the subset templates use: conversions s r d i f x with
+    /// `-`/`0` flags, width and precision, and `%%`.
     private func percentFormat(_ format: String, _ argument: JinjaValue) throws -> String {
         var args: [JinjaValue]
         if case .tuple(let t) = argument { args = t } else { args = [argument] }
@@ -152,22 +153,44 @@ extension JinjaInterpreter {
         while k < chars.count {
             let c = chars[k]; k += 1
             guard c == "%" else { out.append(c); continue }
+            var leftAlign = false, zeroPad = false
+            while k < chars.count && (chars[k] == "-" || chars[k] == "0") { if chars[k] == "-" { leftAlign = true } else { zeroPad = true }; k += 1 }
+            var width = 0
+            while k < chars.count, let d = chars[k].wholeNumberValue { width = width * 10 + d; k += 1 }
+            var precision: Int?
+            if k < chars.count && chars[k] == "." {
+                k += 1; var p = 0
+                while k < chars.count, let d = chars[k].wholeNumberValue { p = p * 10 + d; k += 1 }
+                precision = p
+            }
             guard k < chars.count else { throw JinjaFailure("incomplete format") }
             let spec = chars[k]; k += 1
             if spec == "%" { out += "%"; continue }
             guard !args.isEmpty else { throw JinjaFailure("not enough arguments for format string") }
             let v = args.removeFirst()
+            var text: String
             switch spec {
-            case "s": out += v.pythonString
-            case "r": out += v.pythonRepr
-            case "d", "i":
-                guard let n = v.number else { throw JinjaFailure("%\(spec) format: a number is required, not \(v.typeName)") }
-                out += String(n.int ?? Int(n.double.rounded(.towardZero)))
-            case "f":
-                guard let n = v.number else { throw JinjaFailure("%f format: a number is required, not \(v.typeName)") }
-                out += String(format: "%.6f", n.double)
+            case "s": text = v.pythonString; if let precision { text = String(text.prefix(precision)) }
+            case "r": text = v.pythonRepr
+            case "d", "i", "x", "f":
+                guard let n = v.number else { throw JinjaFailure("%\(spec) format: a real number is required, not \(v.typeName)") }
+                if spec == "f" {
+                    text = String(format: "%.\(precision ?? 6)f", n.double)
+                } else {
+                    let i = n.int ?? Int(n.double.rounded(.towardZero))
+                    text = spec == "x" ? (i < 0 ? "-" : "") + String(abs(i), radix: 16) : String(i)
+                }
             default: throw JinjaFailure("unsupported format character '\(spec)'")
             }
+            if text.count < width {
+                let pad = width - text.count
+                if leftAlign { text += String(repeating: " ", count: pad) }
+                else if zeroPad && spec != "s" && spec != "r" {
+                    let negative = text.hasPrefix("-")
+                    text = (negative ? "-" : "") + String(repeating: "0", count: pad) + (negative ? String(text.dropFirst()) : text)
+                } else { text = String(repeating: " ", count: pad) + text }
+            }
+            out += text
         }
         guard args.isEmpty else { throw JinjaFailure("not all arguments converted during string formatting") }
         return out
