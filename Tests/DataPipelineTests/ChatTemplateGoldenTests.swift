@@ -5,7 +5,7 @@ import Storage
 
 @Suite("Chat templates against transformers' render_jinja_template")
 struct ChatTemplateGoldenTests {
-    @Test("3 Kimi + 7 other templates x 10 conversations x add_generation_prompt render byte for byte")
+    @Test("3 Kimi + 9 other templates x 10 conversations x add_generation_prompt render byte for byte")
     func chatRenders() throws {
         let fixture = try loadJSONFixture("chat_renders.json")
         let conversations = try #require(fixture["conversations"]?.objectValue)
@@ -41,7 +41,7 @@ struct ChatTemplateGoldenTests {
                 Issue.record("\(label) rendered \(text.debugDescription) but transformers raised \(entry["error"]?.stringValue ?? "")")
             }
         }
-        #expect(rendered >= 150, "rendered \(rendered) golden cases")
+        #expect(rendered >= 180, "rendered \(rendered) golden cases")
     }
 
     @Test("the K2.5 render in shared/fixtures/templates/README.md")

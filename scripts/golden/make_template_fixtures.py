@@ -90,6 +90,8 @@ TEMPLATES = {
     "gemma-it.jinja": dict(kimi=False, source="github.com/chujiezheng/chat_templates chat_templates/gemma-it.jinja"),
     "phi-3.jinja": dict(kimi=False, source="github.com/chujiezheng/chat_templates chat_templates/phi-3.jinja"),
     "chatml.jinja": dict(kimi=False, source="github.com/chujiezheng/chat_templates chat_templates/chatml.jinja"),
+    "llama-3.1-instruct-generation.jinja": dict(kimi=False, source="Llama 3.1 Instruct template with {% generation %} markers, as copied into a public training repo"),
+    "deepseek-r1-distill.jinja": dict(kimi=False, source="DeepSeek-R1-Distill-Qwen chat_template, as copied into a public RL config"),
 }
 
 
