@@ -111,7 +111,7 @@ extension JinjaInterpreter {
             } catch JinjaRaised.message(let m) {
                 throw JinjaError.raised(message: m, line: e.line, column: e.column)
             } catch JinjaRangeTooLong.count(let n) {
-                throw limitError("range of \(n) items is longer than the loop-iteration cap \(limits.maxLoopIterations)", e)
+                throw limitError("range of \(n) items exceeds the sandbox limit of \(JinjaGlobals.maximumRangeLength)", e)
             }
         default: throw runtime(undefinedOr(callee, "'\(callee.typeName)' object is not callable"), e)
         }

@@ -28,13 +28,14 @@ extension JinjaInterpreter {
             default: indent = nil
             }
             var separators: (String, String)?
-            if let sep = args.value(99, "separators"), case .tuple(let parts) = sep, parts.count == 2 {
+            if let sep = args.keyword("separators"), case .tuple(let parts) = sep, parts.count == 2 {
                 separators = (parts[0].pythonString, parts[1].pythonString)
-            } else if let sep = args.value(99, "separators"), case .list(let parts) = sep, parts.count == 2 {
+            } else if let sep = args.keyword("separators"), case .list(let parts) = sep, parts.count == 2 {
                 separators = (parts[0].pythonString, parts[1].pythonString)
             }
-            let sortKeys = args.value(99, "sort_keys")?.isTruthy ?? false
-            return .string(try PythonJSONDumper(indent: indent, separators: separators, sortKeys: sortKeys).dumps(value))
+            let sortKeys = args.keyword("sort_keys")?.isTruthy ?? false
+            let ensureASCII = args.keyword("ensure_ascii")?.isTruthy ?? false
+            return .string(try PythonJSONDumper(indent: indent, separators: separators, sortKeys: sortKeys, ensureASCII: ensureASCII).dumps(value))
         case "string": return .string(value.pythonString)
         case "safe": return value
         case "trim":
@@ -150,8 +151,8 @@ extension JinjaInterpreter {
             return .list(pairs.map { .tuple([$0.key, $0.value]) })
         case "map":
             let items = try iterate(value)
-            if let attribute = args.value(99, "attribute") {
-                let fallback = args.value(99, "default")
+            if let attribute = args.keyword("attribute") {
+                let fallback = args.keyword("default")
                 return .list(try items.map { item in
                     let v = try lookupPath(item, attribute)
                     if v.isUndefined, let fallback { return fallback }

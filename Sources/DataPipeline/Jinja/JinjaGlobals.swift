@@ -21,6 +21,9 @@ enum JinjaGlobals {
         }
     }
 
+    /// jinja2's sandbox refuses ranges longer than this (`MAX_RANGE`).
+    static let maximumRangeLength = 100_000
+
     /// Python's `range(stop)` / `range(start, stop[, step])`, capped so `range(10**12)` fails fast.
     static func range(_ args: JinjaArguments) throws -> JinjaValue {
         let ints = try args.positional.map { v -> Int in
@@ -37,8 +40,7 @@ enum JinjaGlobals {
         guard step != 0 else { throw JinjaFailure("range() arg 3 must not be zero") }
         let count = step > 0 ? (stop > start ? (stop - start + step - 1) / step : 0)
                              : (start > stop ? (start - stop - step - 1) / (-step) : 0)
-        // The sandbox's MAX_RANGE is 100000; the loop cap is the stricter limit callers set.
-        guard count <= 100_000 else { throw JinjaRangeTooLong.count(count) }
+        guard count <= maximumRangeLength else { throw JinjaRangeTooLong.count(count) }
         return .list((0..<count).map { .int(start + $0 * step) })
     }
 
