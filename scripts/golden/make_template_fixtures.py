@@ -224,6 +224,48 @@ def ts_cases():
     return {"cases": out}
 
 
+def whitespace_cases(count=300, seed=1234):
+    """Random layouts of tags, text, spaces, tabs, newlines (LF and CRLF) and `-`/`+` markers: the
+    whitespace rules (trim_blocks, lstrip_blocks, manual trimming) are where engines drift."""
+    import random
+    rnd = random.Random(seed)
+    gaps = ["", " ", "  ", "\t", "\n", "\n  ", "  \n", "\n\n", " \n \t", "\r\n  ", "x", " y\n"]
+    left = ["", "-", "+"]
+    right = ["", "-", "+"]
+
+    def tag(body):
+        return "{%" + rnd.choice(left) + " " + body + " " + rnd.choice(right) + "%}"
+
+    def piece(depth):
+        kind = rnd.choice(["text", "var", "if", "for", "set", "comment", "text", "var"] + (["raw"] if depth == 0 else []))
+        if kind == "text":
+            return rnd.choice(["a", "b c", "d\n", "  e", "f  "])
+        if kind == "var":
+            return "{{" + rnd.choice(["", "-"]) + " v " + rnd.choice(["", "-"]) + "}}"
+        if kind == "comment":
+            return "{#" + rnd.choice(["", "-"]) + " note " + rnd.choice(["", "-"]) + "#}"
+        if kind == "set":
+            return tag("set v = v ~ 'S'")
+        if kind == "raw":
+            return tag("raw") + rnd.choice(gaps) + "{{ r }}" + rnd.choice(gaps) + tag("endraw")
+        body = "".join(rnd.choice(gaps) + piece(depth + 1) for _ in range(rnd.randint(1, 3) if depth < 2 else 1))
+        if kind == "if":
+            other = rnd.choice(["", tag("else") + rnd.choice(gaps) + "E" + rnd.choice(gaps)])
+            return tag(rnd.choice(["if v", "if not v", "if w"])) + body + rnd.choice(gaps) + other + tag("endif")
+        return tag("for i in [1, 2]") + body + rnd.choice(gaps) + tag("endfor")
+
+    out = []
+    for _ in range(count):
+        template = "".join(rnd.choice(gaps) + piece(0) for _ in range(rnd.randint(1, 4))) + rnd.choice(gaps + ["\n"])
+        entry = {"template": template, "context": {"v": "V", "w": ""}}
+        try:
+            entry["expected"] = _compile_jinja_template(template).render(v="V", w="")
+        except Exception as e:
+            entry["error"] = f"{type(e).__name__}: {e}"
+        out.append(entry)
+    return out
+
+
 def jinja_cases():
     out = []
     for template, context in JINJA_CASES:
@@ -233,7 +275,7 @@ def jinja_cases():
         except Exception as e:
             entry["error"] = f"{type(e).__name__}: {e}"
         out.append(entry)
-    return {"cases": out}
+    return {"cases": out + whitespace_cases()}
 
 
 if __name__ == "__main__":
