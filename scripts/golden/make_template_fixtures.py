@@ -266,6 +266,45 @@ def whitespace_cases(count=300, seed=1234):
     return out
 
 
+def expression_cases(count=250, seed=99):
+    """Random expressions over mixed-type values: operators, comparisons, `and`/`or` operands,
+    filters, tests, subscripts and slices, checking Python semantics and str()/repr output."""
+    import random
+    rnd = random.Random(seed)
+    atoms = ["1", "0", "-3", "2.5", "0.1", "1e20", "true", "false", "none", "'ab'", "''", "'x y'", "[1, 'a']", "[]",
+             "(1, 2)", "{'k': 1}", "{}", "n", "s", "l", "d", "f", "u", "l[0]", "d.k", "d['z']", "s[1:]", "l[::-1]"]
+    binary = ["+", "-", "*", "/", "//", "%", "~", "==", "!=", "<", ">=", "in", "not in", "and", "or", "**"]
+    filters = ["length", "string", "tojson", "first", "last", "upper", "trim", "int", "float", "list", "abs",
+               "default('D')", "join('-')", "reverse | list", "sort | list", "items | list", "unique | list", "round"]
+    tests = ["defined", "none", "string", "number", "integer", "mapping", "iterable", "true", "false", "odd", "even"]
+
+    def expr(depth):
+        r = rnd.random()
+        if depth > 2 or r < 0.3:
+            return rnd.choice(atoms)
+        if r < 0.55:
+            return "(" + expr(depth + 1) + " " + rnd.choice(binary) + " " + expr(depth + 1) + ")"
+        if r < 0.75:
+            return "(" + expr(depth + 1) + " | " + rnd.choice(filters) + ")"
+        if r < 0.85:
+            return "(" + expr(depth + 1) + " is " + rnd.choice(["", "not "]) + rnd.choice(tests) + ")"
+        if r < 0.92:
+            return "(not " + expr(depth + 1) + ")"
+        return "(" + expr(depth + 1) + " if " + expr(depth + 1) + " else " + expr(depth + 1) + ")"
+
+    context = {"n": 7, "s": "héllo", "l": [3, 1, 2], "d": {"k": [1, {"m": None}]}, "f": -0.5}
+    out = []
+    for _ in range(count):
+        template = "{{ " + expr(0) + " }}"
+        entry = {"template": template, "context": context}
+        try:
+            entry["expected"] = _compile_jinja_template(template).render(**context)
+        except Exception as e:
+            entry["error"] = f"{type(e).__name__}: {e}"
+        out.append(entry)
+    return out
+
+
 def jinja_cases():
     out = []
     for template, context in JINJA_CASES:
@@ -275,7 +314,7 @@ def jinja_cases():
         except Exception as e:
             entry["error"] = f"{type(e).__name__}: {e}"
         out.append(entry)
-    return {"cases": out + whitespace_cases()}
+    return {"cases": out + whitespace_cases() + expression_cases()}
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ extension JinjaInterpreter {
     }
 
     private func filter(_ name: String, _ value: JinjaValue, _ args: JinjaArguments, at e: JinjaExpression) throws -> JinjaValue {
+        // These convert with int()/float()/abs()/round(), which Undefined refuses.
+        if case .undefined(let hint) = value, ["int", "float", "abs", "round"].contains(name) { throw JinjaFailure(hint) }
         switch name {
         case "length", "count":
             switch value {
