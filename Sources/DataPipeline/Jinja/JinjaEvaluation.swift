@@ -59,7 +59,10 @@ extension JinjaInterpreter {
             case "not": return .bool(!operand.isTruthy)
             case "-":
                 switch operand {
-                case .int(let i): return .int(-i)
+                case .int(let i):
+                    let (negated, overflow) = Int(0).subtractingReportingOverflow(i)
+                    if overflow { throw runtime("integer result too large", e) }
+                    return .int(negated)
                 case .double(let d): return .double(-d)
                 case .bool(let b): return .int(b ? -1 : 0)
                 default: throw runtime(undefinedOr(operand, "bad operand type for unary -: '\(operand.typeName)'"), e)

@@ -83,11 +83,11 @@ extension JinjaInterpreter {
             switch value {
             case .int: return value
             case .bool(let b): return .int(b ? 1 : 0)
-            case .double(let d): return d.isFinite ? .int(Int(d.rounded(.towardZero))) : fallback
+            case .double(let d): return d.isFinite ? .int(try truncatedInt(d)) : fallback
             case .string(let s):
                 let t = s.trimmingCharacters(in: .whitespaces)
                 if let i = Int(t.replacingOccurrences(of: "_", with: "")) { return .int(i) }
-                if let d = Double(t), d.isFinite { return .int(Int(d.rounded(.towardZero))) }
+                if let d = Double(t), d.isFinite { return .int(try truncatedInt(d)) }
                 return fallback
             default: return fallback
             }
@@ -102,7 +102,7 @@ extension JinjaInterpreter {
             }
         case "abs":
             switch value {
-            case .int(let i): return .int(abs(i))
+            case .int(let i): return .int(try negatedIfNegative(i))
             case .double(let d): return .double(abs(d))
             case .bool(let b): return .int(b ? 1 : 0)
             default: throw JinjaFailure("bad operand type for abs(): '\(value.typeName)'")

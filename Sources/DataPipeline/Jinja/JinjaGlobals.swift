@@ -38,8 +38,11 @@ enum JinjaGlobals {
         default: throw JinjaFailure("range expected 1 to 3 arguments, got \(ints.count)")
         }
         guard step != 0 else { throw JinjaFailure("range() arg 3 must not be zero") }
-        let count = step > 0 ? (stop > start ? (stop - start + step - 1) / step : 0)
-                             : (start > stop ? (start - stop - step - 1) / (-step) : 0)
+        let (difference, overflow) = stop.subtractingReportingOverflow(start)
+        var count = 0
+        if overflow { count = Int.max }
+        else if step > 0 && difference > 0 { count = (difference - 1) / step + 1 }
+        else if step < 0 && difference < 0 { count = Int((difference.magnitude - 1) / step.magnitude + 1) }
         guard count <= maximumRangeLength else { throw JinjaRangeTooLong.count(count) }
         return .list((0..<count).map { .int(start + $0 * step) })
     }

@@ -90,11 +90,11 @@ extension JinjaInterpreter {
         case ("+", .tuple(let a), .tuple(let b)): return .tuple(a + b)
         case ("*", .string(let s), _), ("*", _, .string(let s)):
             guard let n = (left.isString ? right : left).integer else { throw unsupported }
-            guard n <= 0 || s.utf8.count * n <= limits.maxOutputBytes else { throw JinjaFailure("string repetition larger than the output cap") }
+            guard n <= 0 || n <= limits.maxOutputBytes / max(1, s.utf8.count) else { throw JinjaFailure("string repetition larger than the output cap") }
             return .string(n > 0 ? String(repeating: s, count: n) : "")
         case ("*", .list(let a), _), ("*", _, .list(let a)):
             guard let n = (left.isList ? right : left).integer else { throw unsupported }
-            guard n <= 0 || a.count * n <= limits.maxLoopIterations else { throw JinjaFailure("list repetition longer than the loop cap") }
+            guard n <= 0 || n <= limits.maxLoopIterations / max(1, a.count) else { throw JinjaFailure("list repetition longer than the loop cap") }
             return .list(n > 0 ? Array(repeating: a, count: n).flatMap { $0 } : [])
         case ("%", .string(let format), _):
             return .string(try percentFormat(format, right))
@@ -108,6 +108,7 @@ extension JinjaInterpreter {
             case "*": let (r, o) = x.multipliedReportingOverflow(by: y); if !o { return .int(r) }
             case "//", "%":
                 guard y != 0 else { throw JinjaFailure("integer division or modulo by zero") }
+                guard !(x == Int.min && y == -1) else { throw JinjaFailure("integer result too large") }
                 var q = x / y, r = x % y
                 if r != 0 && ((r < 0) != (y < 0)) { q -= 1; r += y }
                 return .int(op == "//" ? q : r)
@@ -177,8 +178,8 @@ extension JinjaInterpreter {
                 if spec == "f" {
                     text = String(format: "%.\(precision ?? 6)f", n.double)
                 } else {
-                    let i = n.int ?? Int(n.double.rounded(.towardZero))
-                    text = spec == "x" ? (i < 0 ? "-" : "") + String(abs(i), radix: 16) : String(i)
+                    let i = try n.int ?? truncatedInt(n.double)
+                    text = spec == "x" ? (i < 0 ? "-" : "") + String(i.magnitude, radix: 16) : String(i)
                 }
             default: throw JinjaFailure("unsupported format character '\(spec)'")
             }
@@ -207,4 +208,17 @@ extension JinjaValue {
         default: return nil
         }
     }
+}
+
+/// Python's int(float) for floats that fit in a machine integer (Python's are unbounded; a
+/// template converting 1e20 gets an error instead of a wrong number).
+func truncatedInt(_ d: Double) throws -> Int {
+    let t = d.rounded(.towardZero)
+    guard t >= -9.223372036854775808e18 && t < 9.223372036854775808e18 else { throw JinjaFailure("integer \(pythonFloatRepr(d)) is too large") }
+    return Int(t)
+}
+
+func negatedIfNegative(_ i: Int) throws -> Int {
+    guard i != Int.min else { throw JinjaFailure("integer result too large") }
+    return abs(i)
 }

@@ -6,7 +6,7 @@ struct JinjaParser {
     private var p = 0
     private var loopDepth = 0
     private var nesting = 0
-    static let maxNesting = 200
+    static let maxNesting = 100
 
     init(tokens: [JinjaToken]) { self.tokens = tokens }
 
@@ -198,7 +198,18 @@ struct JinjaParser {
 
     // MARK: expressions
 
-    private func make(_ kind: JinjaExpressionKind, _ t: JinjaToken) -> JinjaExpression { JinjaExpression(kind: kind, line: t.line, column: t.column) }
+    static let maxExpressionDepth = 100
+
+    private func make(_ kind: JinjaExpressionKind, _ t: JinjaToken) throws -> JinjaExpression {
+        try checked(JinjaExpression(kind: kind, line: t.line, column: t.column))
+    }
+
+    private func checked(_ e: JinjaExpression) throws -> JinjaExpression {
+        guard e.depth <= Self.maxExpressionDepth else {
+            throw JinjaError.syntax(message: "expression nested too deeply (more than \(Self.maxExpressionDepth) levels)", line: e.line, column: e.column)
+        }
+        return e
+    }
 
     /// `a, b` without brackets is a tuple (as in `{% set a, b = ... %}` values and `{{ a, b }}`).
     private mutating func parseTupleOrExpression() throws -> JinjaExpression {
@@ -211,7 +222,7 @@ struct JinjaParser {
             if current.kind == .blockEnd || current.kind == .variableEnd { break }
             items.append(try parseExpression())
         }
-        return make(.tuple(items), start)
+        return try make(.tuple(items), start)
     }
 
     mutating func parseExpression() throws -> JinjaExpression {
@@ -224,25 +235,25 @@ struct JinjaParser {
             let test = try parseOr()
             var otherwise: JinjaExpression?
             if isName("else") { _ = next(); otherwise = try parseExpression() }
-            return make(.conditional(test: test, then: value, otherwise: otherwise), start)
+            return try make(.conditional(test: test, then: value, otherwise: otherwise), start)
         }
         return value
     }
 
     private mutating func parseOr() throws -> JinjaExpression {
         var left = try parseAnd()
-        while isName("or") { let t = next(); left = make(.or(left, try parseAnd()), t) }
+        while isName("or") { let t = next(); left = try make(.or(left, try parseAnd()), t) }
         return left
     }
 
     private mutating func parseAnd() throws -> JinjaExpression {
         var left = try parseNot()
-        while isName("and") { let t = next(); left = make(.and(left, try parseNot()), t) }
+        while isName("and") { let t = next(); left = try make(.and(left, try parseNot()), t) }
         return left
     }
 
     private mutating func parseNot() throws -> JinjaExpression {
-        if isName("not") { let t = next(); return make(.unary("not", try parseNot()), t) }
+        if isName("not") { let t = next(); return try make(.unary("not", try parseNot()), t) }
         return try parseCompare()
     }
 
@@ -258,11 +269,11 @@ struct JinjaParser {
             else if isName("not") && peek().kind == .name("in") { op = "not in"; _ = next(); _ = next() }
             guard let op else { break }
             let right = try parseMath1()
-            comparisons.append(make(.binary(op, operand, right), t))
+            comparisons.append(try make(.binary(op, operand, right), t))
             operand = right
         }
         guard var result = comparisons.first else { return left }
-        for c in comparisons.dropFirst() { result = JinjaExpression(kind: .and(result, c), line: c.line, column: c.column) }
+        for c in comparisons.dropFirst() { result = try checked(JinjaExpression(kind: .and(result, c), line: c.line, column: c.column)) }
         return result
     }
 
@@ -270,14 +281,14 @@ struct JinjaParser {
         var left = try parseConcat()
         while isOp("+") || isOp("-") {
             let t = next(); guard case .op(let o) = t.kind else { break }
-            left = make(.binary(o, left, try parseConcat()), t)
+            left = try make(.binary(o, left, try parseConcat()), t)
         }
         return left
     }
 
     private mutating func parseConcat() throws -> JinjaExpression {
         var left = try parseMath2()
-        while isOp("~") { let t = next(); left = make(.binary("~", left, try parseMath2()), t) }
+        while isOp("~") { let t = next(); left = try make(.binary("~", left, try parseMath2()), t) }
         return left
     }
 
@@ -285,14 +296,14 @@ struct JinjaParser {
         var left = try parsePow()
         while isOp("*") || isOp("/") || isOp("//") || isOp("%") {
             let t = next(); guard case .op(let o) = t.kind else { break }
-            left = make(.binary(o, left, try parsePow()), t)
+            left = try make(.binary(o, left, try parsePow()), t)
         }
         return left
     }
 
     private mutating func parsePow() throws -> JinjaExpression {
         var left = try parseUnary(withFilter: true)
-        while isOp("**") { let t = next(); left = make(.binary("**", left, try parseUnary(withFilter: true)), t) }
+        while isOp("**") { let t = next(); left = try make(.binary("**", left, try parseUnary(withFilter: true)), t) }
         return left
     }
 
@@ -301,7 +312,7 @@ struct JinjaParser {
         var node: JinjaExpression
         if isOp("-") || isOp("+") {
             _ = next(); guard case .op(let o) = t.kind else { throw error("bad unary", t) }
-            node = make(.unary(o, try parseUnary(withFilter: false)), t)
+            node = try make(.unary(o, try parseUnary(withFilter: false)), t)
         } else {
             node = try parsePostfix(try parsePrimary())
         }
@@ -316,18 +327,18 @@ struct JinjaParser {
         switch t.kind {
         case .name(let n):
             switch n {
-            case "true", "True": return make(.literal(.bool(true)), t)
-            case "false", "False": return make(.literal(.bool(false)), t)
-            case "none", "None": return make(.literal(.none), t)
-            default: return make(.name(n), t)
+            case "true", "True": return try make(.literal(.bool(true)), t)
+            case "false", "False": return try make(.literal(.bool(false)), t)
+            case "none", "None": return try make(.literal(.none), t)
+            default: return try make(.name(n), t)
             }
         case .string(var s):
             while case .string(let more) = current.kind { s += more; _ = next() }
-            return make(.literal(.string(s)), t)
-        case .integer(let i): return make(.literal(.int(i)), t)
-        case .float(let d): return make(.literal(.double(d)), t)
+            return try make(.literal(.string(s)), t)
+        case .integer(let i): return try make(.literal(.int(i)), t)
+        case .float(let d): return try make(.literal(.double(d)), t)
         case .op("("):
-            if isOp(")") { _ = next(); return make(.tuple([]), t) }
+            if isOp(")") { _ = next(); return try make(.tuple([]), t) }
             let first = try parseExpression()
             if isOp(")") { _ = next(); return first }
             var items = [first]
@@ -337,7 +348,7 @@ struct JinjaParser {
                 items.append(try parseExpression())
             }
             try expectOp(")")
-            return make(.tuple(items), t)
+            return try make(.tuple(items), t)
         case .op("["):
             var items: [JinjaExpression] = []
             while !isOp("]") {
@@ -345,7 +356,7 @@ struct JinjaParser {
                 items.append(try parseExpression())
             }
             _ = next()
-            return make(.list(items), t)
+            return try make(.list(items), t)
         case .op("{"):
             var pairs: [(JinjaExpression, JinjaExpression)] = []
             while !isOp("}") {
@@ -355,7 +366,7 @@ struct JinjaParser {
                 pairs.append((k, try parseExpression()))
             }
             _ = next()
-            return make(.dict(pairs), t)
+            return try make(.dict(pairs), t)
         default:
             throw error("unexpected \(describe(t)) in expression", t)
         }
@@ -368,15 +379,15 @@ struct JinjaParser {
             if isOp(".") {
                 _ = next()
                 switch current.kind {
-                case .name(let n): _ = next(); node = make(.attribute(node, n), t)
-                case .integer(let i): _ = next(); node = make(.index(node, make(.literal(.int(i)), t)), t)
+                case .name(let n): _ = next(); node = try make(.attribute(node, n), t)
+                case .integer(let i): _ = next(); node = try make(.index(node, try make(.literal(.int(i)), t)), t)
                 default: throw error("expected an attribute name after '.', found \(describe(current))", current)
                 }
             } else if isOp("[") {
                 _ = next()
                 node = try parseSubscript(node, at: t)
             } else if isOp("(") {
-                node = JinjaExpression(kind: .call(node, try parseCallArguments()), line: node.line, column: node.column)
+                node = try checked(JinjaExpression(kind: .call(node, try parseCallArguments()), line: node.line, column: node.column))
             } else {
                 return node
             }
@@ -396,10 +407,10 @@ struct JinjaParser {
         parts.append(currentPart)
         if !isSlice {
             guard let index = parts[0] else { throw error("empty subscript", t) }
-            return make(.index(object, index), t)
+            return try make(.index(object, index), t)
         }
         guard parts.count <= 3 else { throw error("too many ':' in slice", t) }
-        return make(.slice(object, start: parts[0], stop: parts.count > 1 ? parts[1] : nil, step: parts.count > 2 ? parts[2] : nil), t)
+        return try make(.slice(object, start: parts[0], stop: parts.count > 1 ? parts[1] : nil, step: parts.count > 2 ? parts[2] : nil), t)
     }
 
     private mutating func parseCallArguments() throws -> JinjaCallArguments {
@@ -428,7 +439,7 @@ struct JinjaParser {
                 var name = try expectName()
                 while isOp(".") { _ = next(); name += "." + (try expectName()) }
                 let args = isOp("(") ? try parseCallArguments() : JinjaCallArguments()
-                node = make(.filter(node, name: name, args), t)
+                node = try make(.filter(node, name: name, args), t)
             } else if isName("is") {
                 _ = next()
                 var negated = false
@@ -440,9 +451,9 @@ struct JinjaParser {
                 } else if startsTestArgument() {
                     args.positional = [try parsePostfix(try parsePrimary())]
                 }
-                node = make(.test(node, name: name, args, negated: negated), t)
+                node = try make(.test(node, name: name, args, negated: negated), t)
             } else if isOp("(") {
-                node = make(.call(node, try parseCallArguments()), t)
+                node = try make(.call(node, try parseCallArguments()), t)
             } else {
                 return node
             }
