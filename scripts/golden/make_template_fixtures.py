@@ -212,9 +212,69 @@ TS_CASES = {
 }
 
 
+def random_tool_lists(count=120, seed=31):
+    """Random tool schemas (scalars with constraints, arrays, enums with and without types,
+    anyOf, type unions, nested objects, required subsets, additionalProperties, defaults, $defs
+    and $ref, non-function tools) for the TypeScript encoder, including ones it rejects."""
+    import random
+    rnd = random.Random(seed)
+    names = ["a", "b", "Zed", "x_1", "é", "B"]
+    descs = ["", "One line.", "Two\nlines", "Blank\n\nline", "  spaced  "]
+    def schema(depth):
+        r = rnd.random()
+        d = {}
+        if rnd.random() < 0.4: d["description"] = rnd.choice(descs)
+        if depth > 2 or r < 0.3:
+            t = rnd.choice(["string", "integer", "number", "boolean", "null", "weird"])
+            d["type"] = t
+            for k in rnd.sample(["minLength", "maxLength", "pattern", "minimum", "maximum", "format"], rnd.randint(0, 2)):
+                d[k] = rnd.choice([1, 2.5, "^a$", True])
+        elif r < 0.45:
+            d["type"] = "array"
+            if rnd.random() < 0.7: d["items"] = schema(depth + 1)
+            if rnd.random() < 0.3: d["minItems"] = 1
+        elif r < 0.6:
+            d["enum"] = rnd.sample(["x", "y", 1, 2.5, None, True], rnd.randint(1, 3))
+            if rnd.random() < 0.4: d["type"] = rnd.choice(["string", ["string", "null"], "integer", "number", "boolean", ["a", "b", "c"]])
+        elif r < 0.7:
+            d["anyOf"] = [schema(depth + 1) for _ in range(rnd.randint(1, 3))]
+        elif r < 0.78:
+            d["type"] = rnd.sample(["string", "number", "integer", "boolean", "null", "object", "array"], rnd.randint(1, 3))
+        elif r < 0.82:
+            return rnd.choice([True, False, {}])
+        else:
+            d.update(obj(depth + 1))
+        if rnd.random() < 0.2: d["default"] = rnd.choice([0, 1.5, "s", "é", [1, "a"], {"k": None}, False, None])
+        return d
+    def obj(depth):
+        o = {"type": "object"}
+        if rnd.random() < 0.9:
+            o["properties"] = {n: schema(depth) for n in rnd.sample(names, rnd.randint(0, 4))}
+            if rnd.random() < 0.6 and o["properties"]: o["required"] = rnd.sample(list(o["properties"]), rnd.randint(0, len(o["properties"])))
+        if rnd.random() < 0.3: o["additionalProperties"] = rnd.choice([True, False, {"type": "string"}, {"type": "object"}])
+        return o
+    lists = []
+    for _ in range(count):
+        tools = []
+        for _ in range(rnd.randint(1, 3)):
+            f = {"name": rnd.choice(["f", "get_x", "g"])}
+            if rnd.random() < 0.6:
+                f["description"] = rnd.choice(descs)
+            if rnd.random() < 0.9:
+                p = obj(0)
+                if rnd.random() < 0.15:
+                    p["$defs"] = {"Node": obj(1)}
+                    p.setdefault("properties", {})["ref"] = {"$ref": rnd.choice(["#/$defs/Node", "#", "#/$defs/Missing"])}
+                f["parameters"] = p
+            tools.append({"type": rnd.choice(["function"] * 5 + ["other"]), "function": f})
+        lists.append(tools)
+    return lists
+
+
 def ts_cases():
     out = []
-    for name, tools in TS_CASES.items():
+    named = list(TS_CASES.items()) + [(f"random{i}", tools) for i, tools in enumerate(random_tool_lists())]
+    for name, tools in named:
         entry = {"name": name, "tools": tools}
         try:
             entry["expected"] = encode_ts(deep_sort(tools))
@@ -319,7 +379,7 @@ def jinja_cases():
 
 if __name__ == "__main__":
     (OUT / "chat_renders.json").write_text(json.dumps(chat_renders(), ensure_ascii=False, indent=0) + "\n")
-    (OUT / "jinja_cases.json").write_text(json.dumps(jinja_cases(), ensure_ascii=False, indent=1) + "\n")
+    (OUT / "jinja_cases.json").write_text(json.dumps(jinja_cases(), ensure_ascii=False, indent=0) + "\n")
     if encode_ts is not None:
-        (OUT / "tools_ts.json").write_text(json.dumps(ts_cases(), ensure_ascii=False, indent=1) + "\n")
+        (OUT / "tools_ts.json").write_text(json.dumps(ts_cases(), ensure_ascii=False) + "\n")
     print("wrote fixtures to", OUT)
