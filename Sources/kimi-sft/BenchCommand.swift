@@ -5,14 +5,19 @@ import Foundation
 /// benchmark (`--sgemm` now; SFT tokens/sec joins later) so results share options and output style.
 enum BenchCommand: Subcommand {
     static let name = "bench"
-    static let abstract = "Measure throughput (sgemm GFLOP/s)."
+    static let abstract = "Measure throughput (sgemm GFLOP/s, attention)."
     static let discussion = """
         --sgemm times an n x n x n single-precision matrix product through OpenBLAS and prints the \
         median GFLOP/s (2 n^3 floating-point operations per product) over --repeats timed runs after \
-        one warm-up run.
+        one warm-up run. --attention times the causal attention kernels (forward, then backward) on \
+        random q, k, v [tokens, heads, 192] / [tokens, heads, 128] (Kimi's MLA head widths) and reports \
+        seconds and the peak resident memory, which shows the score scratch stays bounded.
         """
     static let options: [OptionSpec] = [
         .flag("sgemm", help: "Benchmark cblas_sgemm."),
+        .flag("attention", help: "Benchmark the causal attention kernels."),
+        .value("tokens", "n", help: "Tokens for --attention (default 2048)."),
+        .value("heads", "n", help: "Heads for --attention (default 8)."),
         .value("size", "n", help: "Matrix size for --sgemm (default 1024)."),
         .value("threads", "n", help: "OpenBLAS threads (default: all cores)."),
         .value("repeats", "n", help: "Timed runs; the median is reported (default 7)."),
@@ -20,13 +25,18 @@ enum BenchCommand: Subcommand {
 
     static func run(_ arguments: ParsedArguments) throws {
         try arguments.positionalCount(0...0, "none")
-        guard arguments.has("sgemm") else {
-            throw UsageError("Choose a benchmark: --sgemm.", command: name)
+        guard arguments.has("sgemm") || arguments.has("attention") else {
+            throw UsageError("Choose a benchmark: --sgemm or --attention.", command: name)
         }
-        let size = try positive(arguments, "size", default: 1024)
         let threads = try positive(arguments, "threads", default: ProcessInfo.processInfo.activeProcessorCount)
-        let repeats = try positive(arguments, "repeats", default: 7)
         BLAS.setThreadCount(threads)
+        Parallel.workerCount = threads
+        if arguments.has("attention") {
+            try runAttention(tokens: positive(arguments, "tokens", default: 2048), heads: positive(arguments, "heads", default: 8))
+        }
+        guard arguments.has("sgemm") else { return }
+        let size = try positive(arguments, "size", default: 1024)
+        let repeats = try positive(arguments, "repeats", default: 7)
         let result = sgemmThroughput(size: size, repeats: repeats)
         print("sgemm \(size)x\(size)x\(size), \(BLAS.threadCount) BLAS thread(s), \(repeats) runs: "
               + "median \(format(result.median)) GFLOP/s (min \(format(result.minimum)), max \(format(result.maximum)))")
@@ -58,5 +68,47 @@ enum BenchCommand: Subcommand {
         }
         rates.sort()
         return (rates[rates.count / 2], rates.first!, rates.last!)
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+    }
+
+    /// One forward and one backward of causal attention with Kimi's head widths (192 for q/k,
+    /// 128 for v); FLOPs count the causal half of the score and value products.
+    static func runAttention(tokens T: Int, heads H: Int) {
+        let Dq = 192, Dv = 128
+        var generator = SplitMix64(seed: 2)
+        func random(_ count: Int) -> Tensor { Tensor(shape: [count]) { _ in Float(generator.nextUnit()) - 0.5 } }
+        let q = random(T * H * Dq), k = random(T * H * Dq), v = random(T * H * Dv), g = random(T * H * Dv)
+        let output = Tensor(shape: [T * H * Dv]), logSumExp = Tensor(shape: [H * T])
+        let dq = Tensor(shape: [T * H * Dq]), dk = Tensor(shape: [T * H * Dq]), dv = Tensor(shape: [T * H * Dv])
+        let scale = 1 / Float(Dq).squareRoot()
+        let clock = ContinuousClock()
+        let forward = clock.measure {
+            Kernels.causalAttentionForward(q: q.pointer, k: k.pointer, v: v.pointer, tokens: T, heads: H, qkDim: Dq, vDim: Dv,
+                                           scale: scale, segmentIds: nil, output: output.pointer, logSumExp: logSumExp.pointer)
+        }
+        let backward = clock.measure {
+            Kernels.causalAttentionBackward(q: q.pointer, k: k.pointer, v: v.pointer, output: output.pointer,
+                                            logSumExp: logSumExp.pointer, outputGradient: g.pointer, tokens: T, heads: H,
+                                            qkDim: Dq, vDim: Dv, scale: scale, segmentIds: nil,
+                                            qGradient: dq.pointer, kGradient: dk.pointer, vGradient: dv.pointer)
+        }
+        let causalPairs = Double(T) * Double(T + 1) / 2 * Double(H)
+        let forwardFlops = 2 * causalPairs * Double(Dq + Dv), backwardFlops = 2 * causalPairs * Double(2 * Dq + 2 * Dv + Dq)
+        let tensorMiB = Double((3 * T * H * Dq + 3 * T * H * Dv) * 4 + 2 * T * H * Dv * 4) / 1_048_576
+        print("attention T=\(T) H=\(H) Dq=\(Dq) Dv=\(Dv): forward \(String(format: "%.3f", seconds(forward))) s "
+              + "(\(format(forwardFlops / seconds(forward) / 1e9)) GFLOP/s), backward \(String(format: "%.3f", seconds(backward))) s "
+              + "(\(format(backwardFlops / seconds(backward) / 1e9)) GFLOP/s); tensors \(format(tensorMiB)) MiB, "
+              + "peak resident \(peakResidentMiB().map(format) ?? "?") MiB")
+    }
+
+    /// VmHWM from /proc/self/status (Linux), in MiB; nil elsewhere.
+    static func peakResidentMiB() -> Double? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kib = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+        return kib / 1024
     }
 }
