@@ -29,6 +29,16 @@ public final class Tape {
         records.append(Record(output: output, backward: backward))
     }
 
+    /// Adds an operation defined outside this module (a fused LoRA projection, an INT4 linear
+    /// that dequantizes on the fly): `value` is its already computed result, `inputs` the variables
+    /// it read, and `backward(outputGradient)` must ACCUMULATE into the inputs'
+    /// `gradientPointerIfNeeded()` buffers. Records nothing when no input needs a gradient.
+    public func operation(_ value: Tensor, inputs: [Variable], backward: @escaping (Tensor) -> Void) -> Variable {
+        let output = result(value, inputs: inputs)
+        record(output, backward: backward)
+        return output
+    }
+
     /// Back-propagates from `output`, seeding its gradient with `seed` (default: ones, i.e. d loss /
     /// d loss = 1 for a scalar loss), then frees the graph.
     public func backward(from output: Variable, seed: Tensor? = nil) {

@@ -45,7 +45,7 @@ public final class Variable: CustomStringConvertible {
     public var count: Int { value.count }
 
     /// The gradient buffer, allocated zero-filled on first use (ops accumulate into it).
-    func gradientPointer() -> UnsafeMutablePointer<Float> {
+    public func gradientPointer() -> UnsafeMutablePointer<Float> {
         precondition(requiresGradient, "gradient requested for a variable that does not require one, shape \(shape)")
         if let gradient { return gradient.pointer }
         let buffer = Tensor(shape: value.shape)
@@ -53,8 +53,9 @@ public final class Variable: CustomStringConvertible {
         return buffer.pointer
     }
 
-    /// The gradient buffer when this variable needs one, nil otherwise: the `needs_input_grad` test.
-    func gradientPointerIfNeeded() -> UnsafeMutablePointer<Float>? {
+    /// The gradient buffer when this variable needs one, nil otherwise: the `needs_input_grad` test
+    /// every backward runs before computing a gradient.
+    public func gradientPointerIfNeeded() -> UnsafeMutablePointer<Float>? {
         requiresGradient ? gradientPointer() : nil
     }
 

@@ -146,3 +146,18 @@ import TestSupport
         #expect(x.gradient != nil)
     }
 }
+
+@Suite struct CustomOperationTests {
+    @Test(arguments: [1, 3, 8])
+    func customOperationJoinsTheGraph(size: Int) {
+        // cube(x) defined outside the op set: y = x^3, dx += 3 x^2 g.
+        checkOpGradients("custom cube", inputs: [randomTensor([size, 2], seed: 90)]) { tape, inputs in
+            let x = inputs[0]
+            let y = Tensor(shape: x.shape) { x.value.pointer[$0] * x.value.pointer[$0] * x.value.pointer[$0] }
+            return tape.operation(y, inputs: [x]) { g in
+                guard let dx = x.gradientPointerIfNeeded() else { return }
+                for i in 0..<x.count { dx[i] += 3 * x.value.pointer[i] * x.value.pointer[i] * g.pointer[i] }
+            }
+        }
+    }
+}
