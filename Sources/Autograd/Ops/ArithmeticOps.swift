@@ -9,7 +9,10 @@ extension Tape {
         let rows = a.value.rows, C = a.value.columns
         let y = Tensor(shape: a.shape)
         if broadcast {
-            for r in 0..<rows { Kernels.add(a.value.pointer + r * C, b.value.pointer, count: C, output: y.pointer + r * C) }
+            let x = a.value.pointer, row = b.value.pointer, out = y.pointer
+            Parallel.forEachChunk(rows, cost: C) { range in
+                for r in range { for c in 0..<C { out[r * C + c] = x[r * C + c] + row[c] } }
+            }
         } else {
             Kernels.add(a.value.pointer, b.value.pointer, count: a.count, output: y.pointer)
         }
