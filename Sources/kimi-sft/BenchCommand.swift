@@ -19,7 +19,7 @@ enum BenchCommand: Subcommand {
         .value("tokens", "n", help: "Tokens for --attention (default 2048)."),
         .value("heads", "n", help: "Heads for --attention (default 8)."),
         .value("size", "n", help: "Matrix size for --sgemm (default 1024)."),
-        .value("threads", "n", help: "OpenBLAS threads (default: all cores)."),
+        .value("threads", "n", help: "OpenBLAS threads and kernel workers (default: all cores)."),
         .value("repeats", "n", help: "Timed runs; the median is reported (default 7)."),
     ]
 
