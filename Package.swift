@@ -29,7 +29,7 @@ let package = Package(
         // Shared test helpers (comparison with a report of the largest difference, temp dirs).
         .target(name: "TestSupport", path: "Sources/TestSupport"),
 
-        .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TestSupport"]),
+        .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LoRATests", dependencies: ["LoRA", "Storage", "TestSupport"]),
     ],
