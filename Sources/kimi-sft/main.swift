@@ -4,6 +4,8 @@ import Foundation
 enum CommandRegistry {
     static let all: [any Subcommand.Type] = [
         VersionCommand.self,
+        InitCommand.self,
+        InspectCommand.self,
     ]
 }
 
