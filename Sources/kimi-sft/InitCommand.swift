@@ -33,6 +33,9 @@ enum InitCommand: Subcommand {
             }
             nested = layout == "nested"
         }
+        if preset == .k25 && !arguments.has("sparse") {
+            throw UsageError("Preset 'k2.5' writes about 554 GB of weights; add --sparse to write its layout as sparse files.", command: name)
+        }
         var options = CheckpointGenerator.Options(preset: preset, nested: nested, seed: UInt64(seedValue),
                                                   sparse: arguments.has("sparse"))
         options.extraFiles = temporaryTokenizerFiles(preset: preset)

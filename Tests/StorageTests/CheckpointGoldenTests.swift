@@ -81,4 +81,19 @@ struct CheckpointGoldenTests {
         #expect(words == (vector["packed_words"]?.arrayValue ?? []).compactMap(\.intValue))
         #expect(scales == (vector["scale_bf16_bits"]?.arrayValue ?? []).compactMap(\.intValue))
     }
+
+    @Test("FP8 e4m3 decoding matches torch.float8_e4m3fn for all 256 codes")
+    func fp8MatchesTorch() throws {
+        let table = try #require(try Self.fixture()["fp8_e4m3fn_table"]?.arrayValue)
+        #expect(table.count == 256)
+        for (code, value) in table.enumerated() {
+            let ours = FP8E4M3.decode(UInt8(code))
+            switch value {
+            case .null: #expect(ours.isNaN, "code \(code)")
+            case .double(let d): #expect(Double(ours) == d, "code \(code): \(ours) vs \(d)")
+            case .int(let i): #expect(Double(ours) == Double(i), "code \(code): \(ours) vs \(i)")
+            default: Issue.record("code \(code): unexpected \(value)")
+            }
+        }
+    }
 }

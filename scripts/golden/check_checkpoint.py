@@ -19,6 +19,7 @@ What it shows:
 4. compressed-tensors' quantizer (calculate_qparams with absmax/7.5, scale stored in bf16,
    quantize, pack_to_int32) on a fixed fp32 matrix, so the Swift Int4Quantizer can be checked
    against its packed words for the absmax7point5 convention.
+5. torch's float8_e4m3fn decoding of all 256 codes, for the FP8 (first K2-Instruct) reader.
 The fixture stores a few rows per module; the Swift test regenerates the checkpoint from the seed.
 """
 import argparse
@@ -159,6 +160,9 @@ def main():
                       "transformers_bf16: what from_pretrained holds, q * scale evaluated in bf16",
         "modules": modules,
         "quantizer_absmax7point5": quantizer_vector(),
+        # every FP8 e4m3fn code as torch decodes it (NaN written as null)
+        "fp8_e4m3fn_table": [None if v != v else v for v in
+                             torch.arange(256, dtype=torch.uint8).view(torch.float8_e4m3fn).float().tolist()],
     }
     if embed is not None:
         fixture["embed_tokens_row0_bf16"] = embed[0, :8].float().tolist()
