@@ -5,6 +5,8 @@ enum CommandRegistry {
     static let all: [any Subcommand.Type] = [
         VersionCommand.self,
         BenchCommand.self,
+        InitCommand.self,
+        InspectCommand.self,
     ]
 }
 
