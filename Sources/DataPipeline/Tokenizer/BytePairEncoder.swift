@@ -93,6 +93,15 @@ enum BytePairEncoder {
     }
 }
 
+extension BytePairEncoder {
+    static func encodeLinearForTesting(_ piece: UnsafeBufferPointer<UInt8>, _ ranks: ByteRankTable, _ output: inout [Int]) {
+        if piece.count == 1 { output.append(ranks.rank(piece.baseAddress!, 1)) } else { encodeLinear(piece.baseAddress!, piece.count, ranks, &output) }
+    }
+    static func encodeHeapForTesting(_ piece: UnsafeBufferPointer<UInt8>, _ ranks: ByteRankTable, _ output: inout [Int]) {
+        encodeWithHeap(piece.baseAddress!, piece.count, ranks, &output)
+    }
+}
+
 /// A binary min-heap of (rank, position) packed into one UInt64 so ties break on the leftmost
 /// position, as tiktoken's leftmost-minimum scan does.
 struct MinHeap {
