@@ -21,11 +21,19 @@ enum TokenizeCommand: Subcommand {
         .flag("decode", help: "Read a JSON array of ids and print the text."),
         .flag("stats", help: "Print byte, token and time figures instead of the ids."),
         .flag("jsonl", help: "With --stats: stream a JSONL(.zst) file and tokenize its string values."),
+        .value("train-vocabulary", "n", help: "Train a byte-level BPE of n base ranks on F and write the tokenizer files into --model."),
     ]
 
     static func run(_ arguments: ParsedArguments) throws {
         try arguments.positionalCount(0...0, "none")
         let model = try arguments.required("model", "dir")
+        if let size = try arguments.integer("train-vocabulary") {
+            guard size >= 256, let file = arguments.value("file") else {
+                throw UsageError("--train-vocabulary needs --file and a size of at least 256.", command: name)
+            }
+            try train(size: size, file: file, directory: URL(fileURLWithPath: model))
+            return
+        }
         let tokenizer = try TiktokenTokenizer(directory: URL(fileURLWithPath: model))
         if arguments.has("jsonl") {
             guard arguments.has("stats"), !arguments.has("decode"), let file = arguments.value("file") else {
@@ -54,6 +62,19 @@ enum TokenizeCommand: Subcommand {
         } else {
             print("[" + ids.map(String.init).joined(separator: ", ") + "]")
         }
+    }
+
+    private static func train(size: Int, file: String, directory: URL) throws {
+        guard let text = String(validating: try readInput(file), as: UTF8.self) else {
+            throw TokenizerError.badInput(source: file, reason: "input is not valid UTF-8")
+        }
+        do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
+            throw TokenizerError.unwritable(file: directory.path, reason: error.localizedDescription)
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let total = try TokenizerFiles.trainAndWrite(sampleText: text, baseVocabularySize: size, chatTemplate: nil, to: directory)
+        print("vocabulary \(total) (\(total - KimiSpecialTokens.count) base + \(KimiSpecialTokens.count) special) trained on \(text.utf8.count) bytes in \(format((clock.now - start).seconds)) s -> \(directory.path)")
     }
 
     private static func readInput(_ file: String?) throws -> [UInt8] {

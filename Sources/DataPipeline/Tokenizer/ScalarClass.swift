@@ -27,12 +27,13 @@ struct ScalarClass: OptionSet, Sendable {
 }
 
 enum ScalarClassifier {
-    /// Classes of the 128 ASCII scalars, which dominate most text.
-    static let ascii: [ScalarClass] = (0..<128).map { classifyUncached(UInt32($0)) }
+    /// Classes of the whole Basic Multilingual Plane (64 KiB, built once on first use): asking
+    /// Swift's Unicode property tables per scalar costs more than the rest of encoding.
+    static let basicPlane: [ScalarClass] = (0..<0x10000).map { classifyUncached(UInt32($0)) }
 
     @inline(__always)
     static func classify(_ value: UInt32) -> ScalarClass {
-        value < 128 ? ascii[Int(value)] : classifyUncached(value)
+        value < 0x10000 ? basicPlane[Int(value)] : classifyUncached(value)
     }
 
     static func classifyUncached(_ value: UInt32) -> ScalarClass {

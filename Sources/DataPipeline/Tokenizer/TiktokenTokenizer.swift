@@ -14,6 +14,10 @@ public struct TiktokenTokenizer: TextTokenizer, Sendable {
     private let specialNameByID: [Int: [UInt8]]
     /// Special names as scalars, grouped by first scalar, for the scan over the text.
     private let specialsByFirstScalar: [UInt32: [(scalars: [UInt32], id: Int)]]
+    /// Whether a special token starts with each ASCII scalar, and whether any starts elsewhere:
+    /// lets the scan skip the dictionary for almost every scalar.
+    private let asciiSpecialStart: [Bool]
+    private let hasNonASCIISpecialStart: Bool
 
     /// Kimi's chunk and run limits, in Unicode scalars (Python `str` indices).
     public static let maximumChunkScalars = 400_000
@@ -34,6 +38,10 @@ public struct TiktokenTokenizer: TextTokenizer, Sendable {
         specialIDByName = byName
         specialNameByID = byID
         specialsByFirstScalar = byFirst
+        var asciiStart = [Bool](repeating: false, count: 128)
+        for first in byFirst.keys where first < 128 { asciiStart[Int(first)] = true }
+        asciiSpecialStart = asciiStart
+        hasNonASCIISpecialStart = byFirst.keys.contains { $0 >= 128 }
     }
 
     /// Loads `tiktoken.model` and, when present, `tokenizer_config.json` from a model directory.
@@ -60,33 +68,50 @@ public struct TiktokenTokenizer: TextTokenizer, Sendable {
 
     /// With `allowSpecialTokens` false, special-token strings are encoded as ordinary text.
     public func encode(_ text: String, allowSpecialTokens: Bool) -> [Int] {
-        let scalars = text.unicodeScalars.map(\.value)
-        let n = scalars.count
-        guard n > 0 else { return [] }
-        var classes = [ScalarClass](repeating: [], count: n)
-        var byteStart = [Int](repeating: 0, count: n + 1)
-        scalars.withUnsafeBufferPointer { s in
-            classes.withUnsafeMutableBufferPointer { c in
-                byteStart.withUnsafeMutableBufferPointer { b in
-                    var offset = 0
-                    for i in 0..<n {
-                        let v = s[i]
-                        c[i] = ScalarClassifier.classify(v)
-                        b[i] = offset
-                        offset += v < 0x80 ? 1 : v < 0x800 ? 2 : v < 0x10000 ? 3 : 4
+        // One pass over the UTF-8 (valid, since it comes from a String): scalars, their classes,
+        // and the byte offset where each starts.
+        let utf8 = Array(text.utf8)
+        guard !utf8.isEmpty else { return [] }
+        var scalars = [UInt32](repeating: 0, count: utf8.count)
+        var classes = [ScalarClass](repeating: [], count: utf8.count)
+        var byteStart = [Int](repeating: 0, count: utf8.count + 1)
+        let n = utf8.withUnsafeBufferPointer { u in
+            scalars.withUnsafeMutableBufferPointer { s in
+                classes.withUnsafeMutableBufferPointer { c in
+                    byteStart.withUnsafeMutableBufferPointer { b in
+                        var i = 0, count = 0
+                        while i < u.count {
+                            let lead = UInt32(u[i])
+                            var v: UInt32, width: Int
+                            if lead < 0x80 { v = lead; width = 1 }
+                            else if lead < 0xE0 { v = (lead & 0x1F) << 6 | UInt32(u[i + 1] & 0x3F); width = 2 }
+                            else if lead < 0xF0 {
+                                v = (lead & 0x0F) << 12 | UInt32(u[i + 1] & 0x3F) << 6 | UInt32(u[i + 2] & 0x3F); width = 3
+                            } else {
+                                v = (lead & 0x07) << 18 | UInt32(u[i + 1] & 0x3F) << 12 | UInt32(u[i + 2] & 0x3F) << 6
+                                    | UInt32(u[i + 3] & 0x3F); width = 4
+                            }
+                            s[count] = v
+                            c[count] = ScalarClassifier.classify(v)
+                            b[count] = i
+                            count += 1
+                            i += width
+                        }
+                        b[count] = i
+                        return count
                     }
-                    b[n] = offset
                 }
             }
         }
-        let utf8 = Array(text.utf8)
         var ids: [Int] = []
         ids.reserveCapacity(utf8.count / 3)
         var pieces: [Int] = []
-        scalars.withUnsafeBufferPointer { s in
-            classes.withUnsafeBufferPointer { c in
+        scalars.withUnsafeBufferPointer { allScalars in
+            classes.withUnsafeBufferPointer { allClasses in
                 byteStart.withUnsafeBufferPointer { b in
                     utf8.withUnsafeBufferPointer { bytes in
+                        let s = UnsafeBufferPointer(rebasing: allScalars[0..<n])
+                        let c = UnsafeBufferPointer(rebasing: allClasses[0..<n])
                         var chunk = 0
                         while chunk < n {
                             let chunkEnd = min(n, chunk + Self.maximumChunkScalars)
@@ -135,7 +160,9 @@ public struct TiktokenTokenizer: TextTokenizer, Sendable {
         var i = segment.lowerBound
         if allowSpecialTokens && !specialsByFirstScalar.isEmpty {
             while i < segment.upperBound {
-                if let candidates = specialsByFirstScalar[scalars[i]],
+                let v = scalars[i]
+                if v < 128 ? asciiSpecialStart[Int(v)] : hasNonASCIISpecialStart,
+                   let candidates = specialsByFirstScalar[v],
                    let (length, id) = longestSpecial(at: i, end: segment.upperBound, candidates, scalars) {
                     encodeOrdinary(gapStart..<i, scalars, classes, byteStart, bytes, &pieces, &ids)
                     ids.append(id)
