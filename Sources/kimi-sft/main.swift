@@ -7,6 +7,7 @@ enum CommandRegistry {
         BenchCommand.self,
         InitCommand.self,
         InspectCommand.self,
+        TokenizeCommand.self,
     ]
 }
 
