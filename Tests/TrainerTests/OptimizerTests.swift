@@ -137,6 +137,21 @@ struct OptimizerTests {
         }
     }
 
+    /// Tensors larger than one 32K block take the parallel path; the norm still equals a plain sum.
+    @Test func clippingNormOverManyBlocks() {
+        let count = 100_003
+        let gradient = Tensor(shape: [count]) { i in Float((i % 97) - 48) * 0.01 }
+        var expected = 0.0
+        for i in 0..<count { let g = Double(gradient[flat: i]); expected += g * g }
+        let parameter = TrainableParameter(name: "big", value: Tensor(shape: [count]), gradient: gradient)
+        let norm = clipGradientNorm([parameter], maxNorm: 1)
+        let check = closeness([norm], [expected.squareRoot()], absolute: 0, relative: 1e-12)
+        #expect(check.passes, "norm: \(check)")
+        var clippedSquares = 0.0
+        for i in 0..<count { let g = Double(parameter.gradient[flat: i]); clippedSquares += g * g }
+        #expect(closeness([clippedSquares.squareRoot()], [1.0], absolute: 1e-5).passes)
+    }
+
     @Test func zeroMaxNormOnlyMeasures() {
         let parameter = TrainableParameter(name: "g", value: Tensor(shape: [2]), gradient: Tensor(shape: [2], values: [30, 40]))
         let norm = clipGradientNorm([parameter], maxNorm: 0)

@@ -9,12 +9,7 @@ import Autograd
 @discardableResult
 public func clipGradientNorm(_ parameters: [TrainableParameter], maxNorm: Double) -> Double {
     var sumOfSquares = 0.0
-    for parameter in parameters {
-        let g = parameter.gradient.pointer
-        var partial = 0.0
-        for i in 0..<parameter.gradient.count { partial += Double(g[i]) * Double(g[i]) }
-        sumOfSquares += partial
-    }
+    for parameter in parameters { sumOfSquares += sumOfSquaresInFixedBlocks(parameter.gradient) }
     let norm = sumOfSquares.squareRoot()
     guard maxNorm > 0, norm.isFinite else { return norm }
     let coefficient = maxNorm / (norm + 1e-6)
@@ -27,4 +22,25 @@ public func clipGradientNorm(_ parameters: [TrainableParameter], maxNorm: Double
         }
     }
     return norm
+}
+
+
+/// Sum of squares of a tensor in Double, over fixed 32K-element blocks summed in block order: the
+/// blocks run in parallel, yet the result does not depend on the thread count (a resumed run on
+/// another machine clips identically).
+private func sumOfSquaresInFixedBlocks(_ tensor: Tensor) -> Double {
+    let blockSize = 32_768
+    let blocks = (tensor.count + blockSize - 1) / blockSize
+    guard blocks > 0 else { return 0 }
+    let g = tensor.pointer
+    let partials = UnsafeMutableBufferPointer<Double>.allocate(capacity: blocks)
+    defer { partials.deallocate() }
+    Parallel.forEachChunk(blocks, cost: blockSize) { range in
+        for block in range {
+            var sum = 0.0
+            for i in (block * blockSize)..<min(tensor.count, (block + 1) * blockSize) { sum += Double(g[i]) * Double(g[i]) }
+            partials[block] = sum
+        }
+    }
+    return partials.reduce(0, +)
 }
