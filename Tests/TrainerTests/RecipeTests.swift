@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 import Testing
 @testable import Trainer
 
@@ -124,6 +125,20 @@ struct RecipeTests {
         #expect(noted == ["trust_remote_code", "template", "overwrite_cache", "preprocessing_num_workers", "report_to", "bf16", "ddp_timeout"],
                 "\(kimi.notes)")
         #expect(kimi.notes.allSatisfy { $0.contains("kimi-k2.5-lora.yaml:") && $0.contains("has no effect") })
+    }
+
+    /// The effective settings read back as a recipe give the same settings (what a run saves can be
+    /// re-run), and every key they list is one the parser knows.
+    @Test func effectiveSettingsRoundTrip() throws {
+        let original = try parse(minimal + "lora_layers: 0-1\nlogging_steps: 0.25\nresume_from_checkpoint: true\noptim: sgd\nmemory_budget: 1GiB\n")
+        var lines: [String] = []
+        for (key, value) in original.effectiveSettings.pairs where value != .null {
+            lines.append("\(key): \(JSONSerializer().serialize(value))")
+        }
+        let again = try parse(lines.joined(separator: "\n") + "\n")
+        #expect(again.effectiveSettings == original.effectiveSettings)
+        #expect(again.loraLayers == .layers([0, 1]) && again.loggingSteps == .fraction(0.25) && again.memoryBudgetBytes == 1 << 30)
+        #expect(Set(original.effectiveSettings.keys).isSubset(of: Set(RecipeKeys.all.map(\.name))))
     }
 
     @Test func overridesReplaceAndAddKeys() throws {
