@@ -32,10 +32,10 @@ public enum HDF5Error: Error, CustomStringConvertible, Equatable {
 
 /// The element types HDF5File stores; each maps to one HDF5 native type inside the wrapper.
 public enum HDF5ScalarKind: String, Sendable {
-    case int32 = "int32", float32 = "float32", float64 = "float64"
+    case int32 = "int32", int64 = "int64", float32 = "float32", float64 = "float64"
 
-    var byteCount: Int { self == .float64 ? 8 : 4 }
-    var isFloat: Bool { self != .int32 }
+    var byteCount: Int { self == .float64 || self == .int64 ? 8 : 4 }
+    var isFloat: Bool { self == .float32 || self == .float64 }
 }
 
 /// A Swift scalar that can be a dataset element.
@@ -44,10 +44,11 @@ public protocol HDF5Element: Sendable {
     init()
 }
 extension Int32: HDF5Element { public static var hdf5Kind: HDF5ScalarKind { .int32 } }
+extension Int64: HDF5Element { public static var hdf5Kind: HDF5ScalarKind { .int64 } }
 extension Float: HDF5Element { public static var hdf5Kind: HDF5ScalarKind { .float32 } }
 extension Double: HDF5Element { public static var hdf5Kind: HDF5ScalarKind { .float64 } }
 
-/// One open HDF5 file: groups, 1-D / 2-D numeric datasets (chunked and gzip-compressed) and
+/// One open HDF5 file: groups, 1-D / 2-D numeric datasets (Int32, Int64, Float, Double) (chunked and gzip-compressed) and
 /// string / integer attributes. Used for the token cache and the trainer state.
 ///
 /// libhdf5 (the serial Debian build) is not thread-safe, so one `HDF5File` must be used from one
@@ -311,6 +312,7 @@ public final class HDF5File {
     private static func nativeType(_ kind: HDF5ScalarKind) -> hid_t {
         switch kind {
         case .int32: return kimi_h5t_native_int32()
+        case .int64: return kimi_h5t_native_int64()
         case .float32: return kimi_h5t_native_float()
         case .float64: return kimi_h5t_native_double()
         }
