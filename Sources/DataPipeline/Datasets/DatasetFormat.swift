@@ -43,4 +43,9 @@ public struct SourcedRecord: Sendable, Equatable {
     public var record: DatasetRecord
     /// `file:line`
     public var source: String
+
+    public init(record: DatasetRecord, source: String) {
+        self.record = record
+        self.source = source
+    }
 }
