@@ -60,25 +60,25 @@ enum RenderCommand: Subcommand {
         var renderSkips = 0
         do {
             try reader.forEachRecord(in: data, summary: &summary) { record in
-            if let limit, rendered >= limit { throw LimitReached() }
-            rendered += 1
-            let examples: [RenderedExample]
-            do { examples = try rendering.render(record) } catch let error as MaskError where reader.onBadRecord == .skip {
-                renderSkips += 1
-                printError("skipped \(error)")
-                return
-            }
-            for example in examples {
-                if sink.isTerminal, let tokenizer {
-                    sink.write("── \(record.source) " + String(repeating: "─", count: 20))
-                    sink.write(example.highlighted(with: tokenizer))
-                } else if sink.isTerminal {
-                    sink.write("── \(record.source) " + String(repeating: "─", count: 20))
-                    sink.write(example.text)
-                } else {
-                    sink.write(example.jsonLine)
+                if let limit, rendered >= limit { throw LimitReached() }
+                rendered += 1
+                let examples: [RenderedExample]
+                do { examples = try rendering.render(record) } catch let error as MaskError where reader.onBadRecord == .skip {
+                    renderSkips += 1
+                    printError("skipped \(error)")
+                    return
                 }
-            }
+                for example in examples {
+                    if sink.isTerminal, let tokenizer {
+                        sink.write("── \(record.source) " + String(repeating: "─", count: 20))
+                        sink.write(example.highlighted(with: tokenizer))
+                    } else if sink.isTerminal {
+                        sink.write("── \(record.source) " + String(repeating: "─", count: 20))
+                        sink.write(example.text)
+                    } else {
+                        sink.write(example.jsonLine)
+                    }
+                }
             }
         } catch is LimitReached {}
         try sink.close()
