@@ -8,6 +8,7 @@ enum CommandRegistry {
         InitCommand.self,
         InspectCommand.self,
         TokenizeCommand.self,
+        RenderCommand.self,
     ]
 }
 
