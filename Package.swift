@@ -31,6 +31,7 @@ let package = Package(
 
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LoRATests", dependencies: ["LoRA", "Storage", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
