@@ -54,27 +54,24 @@ public final class MoEBlock {
         for e in grouping.activeExperts {
             let range = grouping.range(of: e), m = range.count
             let xe = Tensor(shape: [m, C]), dye = Tensor(shape: [m, C]), ye = Tensor(shape: [m, C]), dxe = Tensor(shape: [m, C])
+            var we = [Float](repeating: 0, count: m), dwe = [Float](repeating: 0, count: m)
+            for i in 0..<m { we[i] = routing.weights[grouping.slots[range.lowerBound + i]] }
             grouping.tokens.withUnsafeBufferPointer { tokens in
                 let indices = tokens.baseAddress! + range.lowerBound
                 Kernels.gatherRows(x, columns: C, indices: indices, count: m, output: xe.pointer)      // xe [m, C]
                 Kernels.gatherRows(dy, columns: C, indices: indices, count: m, output: dye.pointer)    // dy rows [m, C]
-                // The expert's output gradient is w * dy; keep dy to form d w = <dy, ye> afterwards.
-                let weighted = Tensor(shape: [m, C])
-                for i in 0..<m {
-                    let w = routing.weights[grouping.slots[range.lowerBound + i]]
-                    let src = dye.pointer + i * C, dst = weighted.pointer + i * C
-                    for c in 0..<C { dst[c] = w * src[c] }
+                for i in 0..<m {                                                                       // expert dy = w dy
+                    Kernels.scale(dye.pointer + i * C, by: we[i], count: C, output: dye.pointer + i * C)
                 }
-                experts[e].backward(xe.pointer, rows: m, outputGradient: weighted.pointer,
+                experts[e].backward(xe.pointer, rows: m, outputGradient: dye.pointer,
                                     inputGradient: dxe.pointer, recomputedOutput: ye.pointer)          // dxe [m, C], ye [m, C]
-                for i in 0..<m {
-                    let a = dye.pointer + i * C, b = ye.pointer + i * C
-                    var dot: Float = 0
-                    for c in 0..<C { dot += a[c] * b[c] }
-                    dWeights[grouping.slots[range.lowerBound + i]] = dot
+                dwe.withUnsafeMutableBufferPointer { dw in                                             // d w = <dy[t], ye>
+                    Kernels.scatterAddRowsWeightGradient(ye.pointer, columns: C, indices: indices, count: m,
+                                                         outputGradient: dy, weightGradient: dw.baseAddress!)
                 }
                 Kernels.scatterAddRows(dxe.pointer, columns: C, indices: indices, count: m, weights: nil, output: dx)  // dx[t] += dxe
             }
+            for i in 0..<m { dWeights[grouping.slots[range.lowerBound + i]] = dwe[i] }
         }
         router.backward(routing: routing, rows: n, weightsGradient: dWeights, inputGradient: dx)
         sharedExperts?.backward(x, rows: n, outputGradient: dy, inputGradient: dx)
