@@ -1,3 +1,4 @@
+import Foundation
 import Autograd
 import Storage
 
@@ -29,6 +30,9 @@ extension KimiModel {
     static func loadLayer(_ i: Int, config c: KimiConfig, loader: WeightLoader, softmaxScale: Float,
                           projections: inout [(path: String, projection: FrozenProjection)]) throws -> DecoderLayer {
         let eps = Float(c.rmsNormEps)
+        // transformers (and DeepSeek's reference code) build q_a_layernorm and kv_a_layernorm with
+        // RMSNorm's default eps 1e-6, not rms_norm_eps.
+        let latentEps: Float = 1e-6
         let base = "\(c.tensorPrefix)model.layers.\(i)."
         func projection(_ module: String, out: Int, in inFeatures: Int) throws -> FrozenProjection {
             let p = try loader.projection(base + module, out: out, in: inFeatures)
@@ -44,13 +48,13 @@ extension KimiModel {
         var qA: FrozenProjection?, qNorm: RMSNormWeight?, qB: FrozenProjection?, q: FrozenProjection?
         if let rank = c.qLoraRank {
             qA = try projection("self_attn.q_a_proj", out: rank, in: c.hiddenSize)
-            qNorm = try loader.norm(base + "self_attn.q_a_layernorm.weight", dim: rank, eps: eps)
+            qNorm = try loader.norm(base + "self_attn.q_a_layernorm.weight", dim: rank, eps: latentEps)
             qB = try projection("self_attn.q_b_proj", out: H * D, in: rank)
         } else {
             q = try projection("self_attn.q_proj", out: H * D, in: c.hiddenSize)
         }
         let kvA = try projection("self_attn.kv_a_proj_with_mqa", out: c.kvLoraRank + c.qkRopeHeadDim, in: c.hiddenSize)
-        let kvNorm = try loader.norm(base + "self_attn.kv_a_layernorm.weight", dim: c.kvLoraRank, eps: eps)
+        let kvNorm = try loader.norm(base + "self_attn.kv_a_layernorm.weight", dim: c.kvLoraRank, eps: latentEps)
         let kvB = try projection("self_attn.kv_b_proj", out: H * (c.qkNopeHeadDim + c.vHeadDim), in: c.kvLoraRank)
         let o = try projection("self_attn.o_proj", out: c.hiddenSize, in: H * c.vHeadDim)
         let attention = MLAttention(config: c, qAProjection: qA, qANorm: qNorm, qBProjection: qB, qProjection: q,
@@ -79,5 +83,14 @@ extension KimiModel {
                             attention: attention,
                             postAttentionNorm: try loader.norm(base + "post_attention_layernorm.weight", dim: c.hiddenSize, eps: eps),
                             feedForward: feedForward)
+    }
+}
+
+extension KimiModel {
+    /// Loads config.json and the safetensors shards of a checkpoint directory (flat or nested layout).
+    public static func load(directory: URL) throws -> KimiModel {
+        let config = try KimiConfig.load(directory: directory)
+        let reader = try CheckpointReader(directory: directory, expectedGroupSize: config.quantization?.groupSize)
+        return try KimiModel(config: config, weights: reader)
     }
 }
