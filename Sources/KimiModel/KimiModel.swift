@@ -26,6 +26,7 @@ public final class KimiModel {
 
     let rotary: RotaryCache
     let scratch: DequantizationScratch
+    let projectionIndex: [String: FrozenProjection]
 
     public init(config: KimiConfig, weights: any WeightStore) throws {
         try Self.validate(config)
@@ -46,6 +47,7 @@ public final class KimiModel {
         }
         self.layers = layers
         self.projections = projections
+        projectionIndex = Dictionary(projections.map { ($0.path, $0.projection) }, uniquingKeysWith: { first, _ in first })
         finalNorm = try loader.norm(prefix + "model.norm.weight", dim: C, eps: Float(config.rmsNormEps))
         if config.tieWordEmbeddings && !weights.contains(prefix + "lm_head.weight") {
             lmHead = FrozenProjection(base: .dense(embedding), scratch: scratch)

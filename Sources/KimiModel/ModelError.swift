@@ -13,6 +13,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case positionOutOfRange(index: Int, position: Int32, maxPositions: Int)
     /// The batch's arrays disagree in length, or it has no tokens.
     case malformedBatch(String)
+    /// An adapter file whose tensors do not fit this model.
+    case adapterMismatch(file: String, tensor: String, reason: String)
 
     public var description: String {
         switch self {
@@ -28,6 +30,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
             return "position \(position) at batch position \(index) is beyond max_position_embeddings \(maxPositions) (sequence too long)"
         case .malformedBatch(let message):
             return "malformed batch: \(message)"
+        case .adapterMismatch(let file, let tensor, let reason):
+            return "\(file): adapter tensor '\(tensor)': \(reason)"
         }
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 enum CommandRegistry {
     static let all: [any Subcommand.Type] = [
         VersionCommand.self,
+        EvalCommand.self,
     ]
 }
 
