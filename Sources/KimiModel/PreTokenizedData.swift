@@ -10,6 +10,10 @@ public struct PreTokenizedData: Sendable {
         public var labels: [Int32]?
         /// 1-based line in the file, for error messages.
         public var line: Int
+
+        public init(inputIds: [Int32], labels: [Int32]?, line: Int) {
+            self.inputIds = inputIds; self.labels = labels; self.line = line
+        }
     }
 
     public let sequences: [Sequence]
