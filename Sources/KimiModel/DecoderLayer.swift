@@ -62,7 +62,7 @@ public final class DecoderLayer {
         let T = context.tokens, C = inputNorm.dim
         let a = recompute(x, context: context)
         feedForward.forward(a.postNormed.pointer, rows: T, into: y)
-        for i in 0..<(T * C) { y[i] += a.hidden.pointer[i] }                                // y = h + ffn
+        Kernels.axpy(alpha: 1, a.hidden.pointer, count: T * C, y: y)                        // y = h + ffn
         return a
     }
 
@@ -75,7 +75,7 @@ public final class DecoderLayer {
         let hidden = Tensor(shape: [T, C])
         let saved = attention.forward(normed.pointer, tokens: T, positions: context.positions, segmentIds: context.segmentIds,
                                       rotary: context.rotary, into: hidden.pointer)
-        for i in 0..<(T * C) { hidden.pointer[i] += x[i] }
+        Kernels.axpy(alpha: 1, x, count: T * C, y: hidden.pointer)                          // h = x + attn
         let postNormed = Tensor(shape: [T, C]), postInverse = Tensor(shape: [T])
         postAttentionNorm.forward(hidden.pointer, rows: T, output: postNormed.pointer, inverseRMS: postInverse.pointer)
         return Activations(normed: normed, normedInverseRMS: inverse, attention: saved, hidden: hidden,
