@@ -25,9 +25,9 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case .unsupportedConfig(let message):
             return "config.json: \(message)"
         case .tokenOutOfVocabulary(let index, let id, let vocabularySize):
-            return "token id \(id) at batch position \(index) is outside the vocabulary (vocab_size \(vocabularySize))"
+            return "token id \(id) at token index \(index) is outside the vocabulary (vocab_size \(vocabularySize))"
         case .positionOutOfRange(let index, let position, let maxPositions):
-            return "position \(position) at batch position \(index) is beyond max_position_embeddings \(maxPositions) (sequence too long)"
+            return "position \(position) at token index \(index) is beyond max_position_embeddings \(maxPositions) (sequence too long)"
         case .malformedBatch(let message):
             return "malformed batch: \(message)"
         case .adapterMismatch(let file, let tensor, let reason):

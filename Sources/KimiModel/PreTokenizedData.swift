@@ -18,6 +18,9 @@ public struct PreTokenizedData: Sendable {
 
     public let sequences: [Sequence]
 
+    /// Sequences already in memory (tests, other front ends).
+    public init(sequences: [Sequence]) { self.sequences = sequences }
+
     /// Reads and validates `url`: every line must be an object with an integer `input_ids` array and,
     /// when present, a `labels` array of the same length; blank lines are skipped; an empty data
     /// set is an error.

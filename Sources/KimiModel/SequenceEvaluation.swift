@@ -24,21 +24,7 @@ extension KimiModel {
             do {
                 pass = try forward(batch)
             } catch let error as ModelError {
-                // Point at the data line holding the offending token.
-                var offset = 0, line = group.first!.line
-                let position: Int? = {
-                    switch error {
-                    case .tokenOutOfVocabulary(let i, _, _), .positionOutOfRange(let i, _, _): return i
-                    default: return nil
-                    }
-                }()
-                if let position {
-                    for (s, c) in zip(group, cut) {
-                        if position < offset + c.inputIds.count { line = s.line; break }
-                        offset += c.inputIds.count
-                    }
-                }
-                throw PreTokenizedDataError(file: file, line: line, message: error.description)
+                throw Self.locate(error, in: group, cut: cut, file: file)
             }
             result.lossSum += pass.lossSum
             result.tokens += pass.count
@@ -46,5 +32,32 @@ extension KimiModel {
             index += group.count
         }
         return result
+    }
+
+    /// Re-expresses a batch error against the data file: the line of the offending sequence and the
+    /// token index within it.
+    private static func locate(_ error: ModelError, in group: ArraySlice<PreTokenizedData.Sequence>,
+                               cut: [(inputIds: [Int32], labels: [Int32]?)], file: String) -> PreTokenizedDataError {
+        var flatIndex: Int?
+        switch error {
+        case .tokenOutOfVocabulary(let i, _, _), .positionOutOfRange(let i, _, _): flatIndex = i
+        default: flatIndex = nil
+        }
+        guard let flatIndex else { return PreTokenizedDataError(file: file, line: group.first?.line, message: error.description) }
+        var offset = 0
+        for (sequence, c) in zip(group, cut) {
+            if flatIndex < offset + c.inputIds.count {
+                let local = flatIndex - offset
+                let relocated: ModelError
+                switch error {
+                case .tokenOutOfVocabulary(_, let id, let size): relocated = .tokenOutOfVocabulary(index: local, id: id, vocabularySize: size)
+                case .positionOutOfRange(_, let p, let max): relocated = .positionOutOfRange(index: local, position: p, maxPositions: max)
+                default: relocated = error
+                }
+                return PreTokenizedDataError(file: file, line: sequence.line, message: relocated.description)
+            }
+            offset += c.inputIds.count
+        }
+        return PreTokenizedDataError(file: file, line: group.first?.line, message: error.description)
     }
 }

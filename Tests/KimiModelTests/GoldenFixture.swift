@@ -18,6 +18,10 @@ struct GoldenFixture {
     let loss: Double
     let tokens: Int
     let sequences: [Sequence]
+    /// transformers' rotary_emb.inv_freq, attention_scaling and the attention's softmax scale.
+    let inverseFrequencies: [Double]
+    let attentionFactor: Double
+    let softmaxScale: Double
 
     static func directory(_ name: String) throws -> URL {
         let root = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil), "Fixtures folder missing from the test bundle")
@@ -37,6 +41,9 @@ struct GoldenFixture {
         }
         func numbers(_ v: JSONValue?) -> [Double] { (v?.arrayValue ?? []).map { number($0) } }
         func ints(_ v: JSONValue?) -> [Int32]? { v?.arrayValue.map { $0.map { Int32($0.intValue ?? -1) } } }
+        inverseFrequencies = numbers(json["rotary"]?["inverse_frequencies"])
+        attentionFactor = number(json["rotary"]?["attention_factor"])
+        softmaxScale = number(json["rotary"]?["softmax_scale"])
         loss = number(json["loss"])
         tokens = json["tokens"]?.intValue ?? -1
         sequences = (json["sequences"]?.arrayValue ?? []).map { s in

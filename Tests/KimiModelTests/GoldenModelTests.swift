@@ -72,3 +72,55 @@ import Testing
         #expect(c.passes, "flat vs nested gradient: \(c)")
     }
 }
+
+/// YaRN tables and the evaluation loop against the same fixtures.
+@Suite struct GoldenRotaryAndEvaluationTests {
+    @Test(arguments: GoldenModelTests.variants)
+    func yarnMatchesTransformers(variant: String) throws {
+        let fixture = try GoldenFixture(variant)
+        let config = try KimiConfig.load(directory: fixture.directory)
+        let rotary = try RotaryEmbedding(config: config)
+        let c = closeness(rotary.inverseFrequencies, fixture.inverseFrequencies, absolute: 0, relative: 1e-6)
+        #expect(c.passes, "\(variant) inverse frequencies: \(c)")
+        #expect(abs(Double(rotary.attentionFactor) - fixture.attentionFactor) <= 1e-7 * fixture.attentionFactor)
+        #expect(abs(Double(rotary.softmaxScale) - fixture.softmaxScale) <= 1e-7 * fixture.softmaxScale,
+                "softmax scale \(rotary.softmaxScale) vs \(fixture.softmaxScale)")
+    }
+
+    @Test(arguments: [1, 2, 3])
+    func evaluationOverPreTokenizedLinesGivesTheGoldenLoss(batchSize: Int) throws {
+        let fixture = try GoldenFixture("qlora_yarn32")
+        let model = try KimiModel.load(directory: fixture.directory)
+        let data = PreTokenizedData(sequences: fixture.sequences.enumerated().map { i, s in
+            PreTokenizedData.Sequence(inputIds: s.inputIds, labels: s.labels, line: i + 1)
+        })
+        let result = try model.evaluate(data, cutoffLength: nil, batchSize: batchSize, file: "golden")
+        #expect(result.tokens == fixture.tokens && result.sequences == fixture.sequences.count)
+        let c = closeness([result.meanLoss], [fixture.loss], absolute: 0, relative: 1e-6)
+        #expect(c.passes, "eval loss with batch \(batchSize): \(c)")
+    }
+
+    @Test func cutoffShortensSequencesBeforeCounting() throws {
+        let fixture = try GoldenFixture("qlora_yarn32")
+        let model = try KimiModel.load(directory: fixture.directory)
+        let first = fixture.sequences[0]
+        let data = PreTokenizedData(sequences: [.init(inputIds: first.inputIds, labels: nil, line: 1)])
+        let cut = try model.evaluate(data, cutoffLength: 5, batchSize: 1, file: "golden")
+        #expect(cut.tokens == 4)
+        let direct = try model.forward(TokenBatch(sequences: [(Array(first.inputIds.prefix(5)), nil)]))
+        #expect(cut.lossSum == direct.lossSum)
+    }
+
+    @Test func badTokenInEvaluationNamesTheDataLine() throws {
+        let model = try KimiModel.load(directory: try GoldenFixture.directory("qlora_yarn32"))
+        let data = PreTokenizedData(sequences: [.init(inputIds: [1, 2, 3], labels: nil, line: 1),
+                                                .init(inputIds: [4, 400], labels: nil, line: 7)])
+        do {
+            _ = try model.evaluate(data, cutoffLength: nil, batchSize: 2, file: "data.jsonl")
+            Issue.record("expected an error")
+        } catch let error as PreTokenizedDataError {
+            #expect(error.line == 7, "\(error)")
+            #expect(error.description == "data.jsonl:7: token id 400 at token index 1 is outside the vocabulary (vocab_size 256)", "\(error)")
+        }
+    }
+}

@@ -249,7 +249,10 @@ def build(name, v):
     total.backward()
     for rec, e in zip(records, leaves):
         rec["input_embedding_gradient"] = short(e.grad[0])
-    expected = {"loss": total.item(), "tokens": total_count, "sequences": records,
+    rotary = {"inverse_frequencies": short(model.model.rotary_emb.inv_freq),
+              "attention_factor": float(model.model.rotary_emb.attention_scaling),
+              "softmax_scale": float(model.model.layers[0].self_attn.scaling)}
+    expected = {"loss": total.item(), "tokens": total_count, "sequences": records, "rotary": rotary,
                 "transformers": transformers.__version__, "seed": seed + attempt, "routing_margin": margin}
 
     flat = os.path.join(OUT, name)
