@@ -9,6 +9,7 @@ enum CommandRegistry {
         InspectCommand.self,
         TokenizeCommand.self,
         RenderCommand.self,
+        EvalCommand.self,
     ]
 }
 
