@@ -30,7 +30,6 @@ let package = Package(
         .target(name: "TestSupport", path: "Sources/TestSupport"),
 
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TestSupport"]),
         .testTarget(name: "DataPipelineTests", dependencies: ["DataPipeline", "Storage", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Storage", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KimiModelTests", dependencies: ["KimiModel", "LoRA", "Storage", "Autograd", "TestSupport"], resources: [.copy("Fixtures")]),
