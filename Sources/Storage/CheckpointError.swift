@@ -12,7 +12,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     /// Two tensors claim overlapping byte ranges.
     case overlappingTensors(file: String, first: String, second: String)
     /// A tensor's data ends past the end of the file (a truncated shard).
-    case truncatedData(file: String, tensor: String, end: Int, fileSize: Int)
+    case truncatedData(file: String, tensor: String, end: Int, dataSize: Int)
     /// model.safetensors.index.json is malformed.
     case malformedIndex(file: String, reason: String)
     /// The index names a shard that is not there.
@@ -39,7 +39,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case .overlappingTensors(let file, let first, let second):
             return "\(file): tensors '\(first)' and '\(second)' have overlapping data_offsets"
         case .truncatedData(let file, let tensor, let end, let size):
-            return "\(file): tensor '\(tensor)' ends at byte \(end) but the file has \(size) bytes; the shard is truncated"
+            return "\(file): tensor '\(tensor)' ends at data byte \(end) but the data region holds only \(size) bytes; the shard is truncated"
         case .malformedIndex(let file, let reason):
             return "\(file): malformed index: \(reason)"
         case .missingShard(let file, let tensor, let index):

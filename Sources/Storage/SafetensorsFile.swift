@@ -88,7 +88,7 @@ public final class SafetensorsFile: @unchecked Sendable {
                 throw bad("shape \(shape) x \(dtype.rawValue) (\(dtype.size) bytes) needs \(overflow ? "too many" : String(bytes)) bytes but data_offsets span \(end - begin)")
             }
             guard end <= dataSize else {
-                throw CheckpointError.truncatedData(file: file, tensor: name, end: end, fileSize: dataSize)
+                throw CheckpointError.truncatedData(file: file, tensor: name, end: end, dataSize: dataSize)
             }
             if entries[name] == nil { names.append(name) }
             entries[name] = Entry(dtype: dtype, shape: shape, begin: begin, end: end)

@@ -71,7 +71,7 @@ struct SafetensorsReaderTests {
     @Test("a truncated shard (data past the end) names the tensor")
     func truncatedData() throws {
         try expectFailure(header: #"{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#,
-                          data: [UInt8](repeating: 0, count: 10), mentions: "'w' ends at byte 16")
+                          data: [UInt8](repeating: 0, count: 10), mentions: "'w' ends at data byte 16")
     }
 
     @Test("overlapping offsets name both tensors")

@@ -61,18 +61,23 @@ extension Kernels {
                 guard let segmentIds, let segment else { return true }
                 return segmentIds[keyStart + c] == segment
             }
-            let lse: Float
             if let savedLogSumExp {
-                lse = savedLogSumExp[r]
+                let lse = savedLogSumExp[r]
+                for c in 0..<visible { row[c] = allowed(c) ? Foundation.exp(row[c] - lse) : 0 }
             } else {
+                // One exp per score: store the shifted exponentials, then normalize.
                 var maximum = -Float.infinity
                 for c in 0..<visible where allowed(c) { maximum = Swift.max(maximum, row[c]) }
                 var total: Float = 0
-                for c in 0..<visible where allowed(c) { total += Foundation.exp(row[c] - maximum) }
-                lse = maximum + Foundation.log(total)
-                saveLogSumExp![r] = lse
+                for c in 0..<visible {
+                    let e = allowed(c) ? Foundation.exp(row[c] - maximum) : 0
+                    row[c] = e
+                    total += e
+                }
+                saveLogSumExp![r] = maximum + Foundation.log(total)
+                let inverse = 1 / total
+                for c in 0..<visible { row[c] *= inverse }
             }
-            for c in 0..<visible { row[c] = allowed(c) ? Foundation.exp(row[c] - lse) : 0 }
             if visible < n { (row + visible).update(repeating: 0, count: n - visible) }
         }
     }

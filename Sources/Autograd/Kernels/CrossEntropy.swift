@@ -28,14 +28,17 @@ extension Kernels {
                 var maximum = -Float.infinity
                 for c in 0..<vocabulary { maximum = Swift.max(maximum, row[c]) }
                 var total = 0.0
-                for c in 0..<vocabulary { total += Double(Foundation.exp(row[c] - maximum)) }
-                rowLoss[r] = Foundation.log(total) + Double(maximum) - Double(row[Int(label)])
                 if let logitsGradient {
+                    // One exp per logit: keep the shifted exponentials in the gradient row, then scale.
                     let g = logitsGradient + r * vocabulary
+                    for c in 0..<vocabulary { let e = Foundation.exp(row[c] - maximum); g[c] = e; total += Double(e) }
                     let factor = gradientScale / Float(total)
-                    for c in 0..<vocabulary { g[c] = Foundation.exp(row[c] - maximum) * factor }
+                    for c in 0..<vocabulary { g[c] *= factor }
                     g[Int(label)] -= gradientScale
+                } else {
+                    for c in 0..<vocabulary { total += Double(Foundation.exp(row[c] - maximum)) }
                 }
+                rowLoss[r] = Foundation.log(total) + Double(maximum) - Double(row[Int(label)])
             }
         }
         var lossSum = 0.0, count = 0

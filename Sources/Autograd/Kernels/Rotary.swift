@@ -1,5 +1,7 @@
-/// How the rotary dimensions pair up: DeepseekV3/Kimi checkpoints use `interleaved` for the MLA
-/// rope part (transformers permutes them to half-split at load time; we rotate in place instead).
+/// How the rotary dimensions pair up. DeepseekV3/Kimi use `interleaved` for the MLA rope part.
+/// transformers' `apply_rotary_pos_emb_interleave` returns that result de-interleaved
+/// ([rotated evens, rotated odds]); this kernel keeps the interleaved order. q and k get the same
+/// permutation, so q.k scores and the attention output are identical (TorchGoldenTests checks both).
 public enum RotaryLayout: Sendable, Equatable {
     /// Pairs (x[2i], x[2i+1]) rotate by angle i.
     case interleaved
