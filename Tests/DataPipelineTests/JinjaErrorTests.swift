@@ -100,6 +100,16 @@ struct JinjaErrorTests {
         #expect(message.contains("nested"), "\(message)")
     }
 
+    @Test("nesting just under the caps renders; past them is a syntax error")
+    func nestingCaps() throws {
+        let chain = "{{ " + Array(repeating: "1", count: 99).joined(separator: " + ") + " }}"
+        #expect(try JinjaTemplate(chain).render([:]) == "99")
+        let blocks = { (n: Int) in String(repeating: "{% if true %}", count: n) + "x" + String(repeating: "{% endif %}", count: n) }
+        #expect(try JinjaTemplate(blocks(90)).render([:]) == "x")
+        guard case .syntax(let message, _, _)? = failure(blocks(150)) else { Issue.record("150 nested blocks accepted"); return }
+        #expect(message.contains("nested"), "\(message)")
+    }
+
     @Test("integer edge cases fail with errors instead of trapping", arguments: [
         "{{ 1e20 | int }}", "{{ '1e300' | int }}", "{{ 'ab' * 9223372036854775807 }}", "{{ [1] * 9223372036854775807 }}",
         "{{ -(-9223372036854775807 - 1) }}", "{{ (-9223372036854775807 - 1) // -1 }}", "{{ (-9223372036854775807 - 1) | abs }}",
