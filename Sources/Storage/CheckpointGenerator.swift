@@ -19,6 +19,9 @@ public struct CheckpointGenerator {
         public var sparse: Bool
         /// File name -> contents (tiktoken.model, tokenizer_config.json, chat_template.jinja...).
         public var extraFiles: [(name: String, contents: [UInt8])]
+        /// The tokenizer's base rank count when it differs from the preset's (vocab_size and the
+        /// special-token ids in config.json follow it).
+        public var baseTokenCount: Int?
 
         public init(preset: CheckpointPreset, nested: Bool? = nil, seed: UInt64 = 0, sparse: Bool = false,
                     extraFiles: [(name: String, contents: [UInt8])] = []) {
@@ -46,7 +49,7 @@ public struct CheckpointGenerator {
         do { try fm.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
             throw CheckpointError.io(file: directory.path, reason: "cannot create folder (\(error.localizedDescription))")
         }
-        let config = options.preset.config(nested: options.nested)
+        let config = options.preset.config(nested: options.nested, baseTokens: options.baseTokenCount)
         let layout = KimiTensorLayout(config: config)
         let specs = layout.tensorSpecs()
         let source = WeightSource(layout: layout, seed: options.seed)

@@ -66,6 +66,18 @@ struct CheckpointGeneratorTests {
         #expect(try reader.floats("language_model.lm_head.weight").array.allSatisfy { $0 == 0 })
     }
 
+    @Test("a trained vocabulary size overrides the preset's; special-token ids follow it")
+    func vocabularyOverride() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        var options = CheckpointGenerator.Options(preset: .tiny)
+        options.baseTokenCount = 300
+        let summary = try CheckpointGenerator.generate(options, into: dir.url)
+        let config = try KimiConfig.load(directory: dir.url)
+        #expect(config == summary.config)
+        #expect(config.vocabSize == 300 + CheckpointPreset.specialTokenCount && config.bosTokenId == 300 && config.padTokenId == 555)
+        #expect(try CheckpointReader(directory: dir.url).shape(of: "model.embed_tokens.weight") == [config.vocabSize, config.hiddenSize])
+    }
+
     @Test("the same seed writes identical shards; another seed does not")
     func deterministic() throws {
         let a = try Self.generateTiny(seed: 9), b = try Self.generateTiny(seed: 9), c = try Self.generateTiny(seed: 10)
