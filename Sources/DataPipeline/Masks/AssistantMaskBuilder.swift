@@ -88,11 +88,13 @@ public struct AssistantMaskBuilder: Sendable {
         return tokenizer.encode(text).map { Int32(truncatingIfNeeded: $0) }
     }
 
+    /// The keys transformers reads reasoning from (`_alias_reasoning_fields`).
+    static let reasoningKeys = ["reasoning_content", "thinking", "reasoning"]
+
     /// An assistant message with its reasoning removed; other messages unchanged.
     static func withoutReasoning(_ message: JSONValue) -> JSONValue {
-        guard var object = message.objectValue, object["role"]?.stringValue == "assistant",
-              object["reasoning_content"] != nil else { return message }
-        object["reasoning_content"] = nil
+        guard var object = message.objectValue, object["role"]?.stringValue == "assistant" else { return message }
+        for key in reasoningKeys { object[key] = nil }
         return .object(object)
     }
 }
