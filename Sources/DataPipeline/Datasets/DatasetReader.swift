@@ -24,14 +24,14 @@ public struct DatasetReader: Sendable {
     public func forEachRecord(in path: String, summary: inout DatasetSummary, _ body: (SourcedRecord) throws -> Void) throws {
         let reader: JSONLReader
         do { reader = try JSONLReader(url: URL(fileURLWithPath: path)) } catch let error as StreamingError {
-            throw DatasetError.unreadable(path: path, message: "\(error)")
+            throw Self.unreadable(path, error)
         }
         var fileFormat = format
         var sawRecord = false
         while true {
             let next: JSONLLine?
             do { next = try reader.nextLine() } catch let error as StreamingError {
-                throw DatasetError.unreadable(path: path, message: "\(error)")
+                throw Self.unreadable(path, error)
             }
             guard let line = next else { break }
             if line.bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
@@ -49,6 +49,12 @@ public struct DatasetReader: Sendable {
             }
         }
         if !sawRecord { throw DatasetError.emptyDataset(path: path) }
+    }
+
+    /// The stream's reason without repeating the path the dataset error already names.
+    private static func unreadable(_ path: String, _ error: StreamingError) -> DatasetError {
+        if case .unreadable(_, let reason) = error { return .unreadable(path: path, message: reason) }
+        return .unreadable(path: path, message: "\(error)")
     }
 
     private func parseRecord(_ line: UnsafeRawBufferPointer, source: String, path: String, line lineNumber: Int,
