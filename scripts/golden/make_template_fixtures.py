@@ -178,6 +178,7 @@ JINJA_CASES = [
     ("{{ 1 if true }}{{ 2 if false }}|{{ true and 'x' or 'y' }}|{{ 5 // 2 * 2 + 5 % 2 - 2 ** 2 ** 2 }}|{{ 1 ~ 2 + 3 }}", {}),
     ("{{ x['a']['b'] }}|{{ x.a.b }}|{{ x.get('a').get('b') }}|{{ x.items() | list }}", {"x": {"a": {"b": [1, 2]}}}),
     ("{% raw %}{{ not rendered }}{% endraw %}", {}),
+    ("{{ [s] }}|{{ {s: 1} }}", {"s": "a\u00a0b\u200bc\u2028d\x7fe\x85f\U0001F600g\ue000h\\i'j\"k\U000E0001"}),
     ("{{ x | tojson(ensure_ascii=true) }}|{{ x | tojson(ensure_ascii=false, indent=none) }}", {"x": {"k": "é北\U0001F600"}}),
 ]
 
