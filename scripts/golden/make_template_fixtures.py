@@ -179,6 +179,7 @@ JINJA_CASES = [
     ("{{ x['a']['b'] }}|{{ x.a.b }}|{{ x.get('a').get('b') }}|{{ x.items() | list }}", {"x": {"a": {"b": [1, 2]}}}),
     ("{% raw %}{{ not rendered }}{% endraw %}", {}),
     ("{{ [s] }}|{{ {s: 1} }}", {"s": "a\u00a0b\u200bc\u2028d\x7fe\x85f\U0001F600g\ue000h\\i'j\"k\U000E0001"}),
+    ("{{ 'abcab'.removeprefix('ab') }}|{{ 'abcab'.removesuffix('ab') }}|{{ 'x'.removeprefix('y') }}|{{ 'a\\nb\\r\\nc\\n'.splitlines() }}|{{ ''.splitlines() }}|{{ 'AB'.isupper() }}|{{ 'ab1'.islower() }}|{{ '1'.isupper() }}|{{ 'abc'.find('c') }}|{{ 'a-b-c'.count('-') }}", {}),
     ("{{ x | tojson(ensure_ascii=true) }}|{{ x | tojson(ensure_ascii=false, indent=none) }}", {"x": {"k": "é北\U0001F600"}}),
 ]
 
