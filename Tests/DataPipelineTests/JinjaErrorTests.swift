@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Storage
 @testable import DataPipeline
@@ -132,5 +133,20 @@ struct JinjaErrorTests {
     func namespaceUnderscore() {
         guard case .runtime(let message, _, _)? = failure("{% set ns = namespace(_x=1) %}") else { Issue.record("accepted"); return }
         #expect(message.contains("underscore"), "\(message)")
+    }
+}
+
+@Suite("Jinja globals")
+struct JinjaGlobalsTests {
+    @Test("strftime_now formats the template's clock in local time")
+    func strftimeNow() throws {
+        var template = try JinjaTemplate("{{ strftime_now('%Y-%m-%d %H:%M') }}")
+        let date = Date(timeIntervalSince1970: 1_721_995_200)   // 2024-07-26 12:00 UTC
+        template.clock = { date }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = .current
+        formatter.dateFormat = "yyyy-MM-dd HH:mm"
+        #expect(try template.render([:]) == formatter.string(from: date))
     }
 }

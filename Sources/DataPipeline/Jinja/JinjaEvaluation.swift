@@ -13,7 +13,7 @@ extension JinjaInterpreter {
             }
         case .name(let n):
             if let v = scope.lookup(n) { return v }
-            if let g = JinjaGlobals.function(named: n) { return .function(g) }
+            if let g = JinjaGlobals.function(named: n, clock: clock) { return .function(g) }
             return .undefined(hint: "'\(n)' is undefined")
         case .list(let items): return .list(try items.map { try evaluate($0, in: scope) })
         case .tuple(let items): return .tuple(try items.map { try evaluate($0, in: scope) })

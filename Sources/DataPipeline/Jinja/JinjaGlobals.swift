@@ -3,7 +3,7 @@ import Foundation
 /// The globals HF's environment provides: jinja2's `range`, `namespace`, `dict`, plus HF's
 /// `raise_exception` and `strftime_now`. Nothing reaches files or the environment.
 enum JinjaGlobals {
-    static func function(named name: String) -> JinjaFunction? {
+    static func function(named name: String, clock: @escaping @Sendable () -> Date) -> JinjaFunction? {
         switch name {
         case "range": return JinjaFunction(name: name, body: range)
         case "namespace": return JinjaFunction(name: name, body: namespace)
@@ -15,7 +15,7 @@ enum JinjaGlobals {
         case "strftime_now":
             return JinjaFunction(name: name) { args in
                 let format = try args.required(0, "format", of: "strftime_now").pythonString
-                return .string(strftime(format, Date()))
+                return .string(strftime(format, clock()))
             }
         default: return nil
         }
