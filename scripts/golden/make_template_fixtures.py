@@ -14,7 +14,21 @@ Writes Tests/DataPipelineTests/Fixtures/templates/{chat_renders.json, jinja_case
 import json, os, sys
 from pathlib import Path
 
+import transformers.utils.chat_template_utils as chat_template_utils
 from transformers.utils.chat_template_utils import render_jinja_template, _compile_jinja_template
+
+
+class FixedClock:
+    """strftime_now reads `datetime.now()`; pin it so renders are reproducible (the Swift tests set
+    the same local time on the template's clock)."""
+    import datetime as _dt
+
+    @classmethod
+    def now(cls):
+        return cls._dt.datetime(2024, 7, 26, 12, 0, 0)
+
+
+chat_template_utils.datetime = FixedClock
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "Tests/DataPipelineTests/Fixtures/templates"
@@ -56,6 +70,8 @@ A_PLAIN = {"role": "assistant", "content": "It is sunny."}
 U2 = {"role": "user", "content": "And tomorrow? ünïcödé 北京 \"quotes\" 'single'"}
 A_TOOL = {"role": "assistant", "content": "Let me check.", "reasoning_content": "Need tool.", "tool_calls": [
     {"id": "functions.get_weather:0", "type": "function", "function": {"name": "get_weather", "arguments": {"city": "Beijing", "days": 2}}}]}
+A_TOOL_NO_REASONING = {"role": "assistant", "content": "", "tool_calls": [
+    {"id": "call_0", "type": "function", "function": {"name": "get_weather", "arguments": {"city": "Paris", "unit": "c"}}}]}
 A_TOOL_STR = {"role": "assistant", "content": "", "tool_calls": [
     {"id": "functions.search:1", "type": "function", "function": {"name": "search", "arguments": "{\"q\": \"rain\"}"}}]}
 T1 = {"role": "tool", "tool_call_id": "functions.get_weather:0", "content": "Sunny"}
@@ -77,6 +93,7 @@ CONVERSATIONS = {
     "images": dict(messages=[IMG_USER, A_PLAIN]),
     "empty_content": dict(messages=[U1, EMPTY_A, U2]),
     "ref_tool": dict(messages=[U1], tools=[REF_TOOL]),
+    "one_described_tool": dict(messages=[U1, A_TOOL_NO_REASONING, T1, A_THINK], tools=[WEATHER_TOOL]),
 }
 
 TEMPLATES = {
@@ -92,6 +109,7 @@ TEMPLATES = {
     "chatml.jinja": dict(kimi=False, source="github.com/chujiezheng/chat_templates chat_templates/chatml.jinja"),
     "llama-3.1-instruct-generation.jinja": dict(kimi=False, source="Llama 3.1 Instruct template with {% generation %} markers, as copied into a public training repo"),
     "deepseek-r1-distill.jinja": dict(kimi=False, source="DeepSeek-R1-Distill-Qwen chat_template, as copied into a public RL config"),
+    "gpt-oss.jinja": dict(kimi=False, source="gpt-oss (harmony) chat template, as copied into a public Rust repo"),
 }
 
 
@@ -125,6 +143,7 @@ def chat_renders():
     conversations = {k: {"messages": v["messages"], "tools": v.get("tools"), "kwargs": v.get("kwargs", {})}
                      for k, v in CONVERSATIONS.items()}
     return {"sources": {k: v["source"] for k, v in TEMPLATES.items()}, "tools_ts_str": encode_ts is not None,
+            "clock": "2024-07-26 12:00:00 local time",
             "conversations": conversations, "cases": cases}
 
 
