@@ -69,6 +69,9 @@ public final class FrozenProjection {
     public enum Base {
         case dense(Tensor)
         case int4(PackedInt4Matrix)
+        /// BF16 left in the memory-mapped shard, converted per call into the shared scratch
+        /// (the `mappedBF16` residency, for bases whose dense weights do not fit in RAM as Float32).
+        case bfloat16(TensorView)
     }
 
     public let inFeatures: Int
@@ -86,10 +89,13 @@ public final class FrozenProjection {
             outFeatures = w.shape[0]; inFeatures = w.shape[1]
         case .int4(let m):
             outFeatures = m.rows; inFeatures = m.columns
+        case .bfloat16(let v):
+            precondition(v.shape.count == 2 && v.dtype == .bfloat16, "mapped projection weight must be 2-D BF16, got \(v.dtype) \(v.shape)")
+            outFeatures = v.shape[0]; inFeatures = v.shape[1]
         }
         self.base = base
         self.scratch = scratch
-        if case .int4 = base { scratchOwner = scratch.register() } else { scratchOwner = 0 }
+        if case .dense = base { scratchOwner = 0 } else { scratchOwner = scratch.register() }
     }
 
     public var isQuantized: Bool { if case .int4 = base { return true }; return false }
@@ -102,6 +108,9 @@ public final class FrozenProjection {
             return UnsafePointer(w.pointer)
         case .int4(let m):
             return scratch.weights(owner: scratchOwner, count: m.rows * m.columns) { m.dequantize(rows: 0..<m.rows, into: $0) }
+        case .bfloat16(let v):
+            // The dtype was checked at load, so the conversion cannot fail here.
+            return scratch.weights(owner: scratchOwner, count: v.elementCount) { try! v.copyFloats(into: $0) }
         }
     }
 

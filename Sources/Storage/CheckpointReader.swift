@@ -112,6 +112,11 @@ public final class CheckpointReader: WeightStore, @unchecked Sendable {
         return out
     }
 
+    public func bfloat16View(_ name: String) throws -> TensorView? {
+        let v = try view(name)
+        return v.dtype == .bfloat16 ? v : nil
+    }
+
     public func packedInt4(module: String) throws -> PackedInt4Matrix? {
         guard contains(module + ".weight_packed") else { return nil }
         let packed = try view(module + ".weight_packed")
