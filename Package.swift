@@ -29,9 +29,12 @@ let package = Package(
         // Shared test helpers (comparison with a report of the largest difference, temp dirs).
         .target(name: "TestSupport", path: "Sources/TestSupport"),
 
-        .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TestSupport"]),
+        .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DataPipelineTests", dependencies: ["DataPipeline", "Storage", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Storage", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KimiModelTests", dependencies: ["KimiModel", "LoRA", "Storage", "Autograd", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LoRATests", dependencies: ["LoRA", "Storage", "Autograd", "TestSupport"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -38,6 +38,50 @@ public enum BLAS {
                     a, Int32(lda), b, Int32(ldb), beta, c, Int32(n))
     }
 
+    /// Strided form: C = alpha * op(A) * op(B) + beta * C with explicit row strides (leading
+    /// dimensions) so sub-matrices of larger buffers (one head of a [T, H, D] tensor) need no copy.
+    /// lda is the stride between stored rows of A (stored [M, K], or [K, M] when transposeA), and
+    /// likewise ldb for B and ldc for C [M, N].
+    public static func gemm(
+        transposeA: Bool = false, transposeB: Bool = false,
+        m: Int, n: Int, k: Int,
+        alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative dimension m=\(m) n=\(n) k=\(k)")
+        precondition(lda >= Swift.max(1, transposeA ? m : k) && ldb >= Swift.max(1, transposeB ? k : n)
+                     && ldc >= Swift.max(1, n),
+                     "gemm: leading dimensions lda=\(lda) ldb=\(ldb) ldc=\(ldc) too small for m=\(m) n=\(n) k=\(k)")
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            for i in 0..<m {
+                let row = c + i * ldc
+                if beta == 0 { row.update(repeating: 0, count: n) }
+                else if beta != 1 { for j in 0..<n { row[j] *= beta } }
+            }
+            return
+        }
+        cblas_sgemm(CblasRowMajor,
+                    transposeA ? CblasTrans : CblasNoTrans,
+                    transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha,
+                    a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// Runs `body` with OpenBLAS limited to one thread, for kernels that already split work over
+    /// the cores and call gemm from each worker (nested threading would oversubscribe the cores).
+    /// Changes a process-wide setting, so training must not run other BLAS work concurrently.
+    public static func withSingleThread<R>(_ body: () throws -> R) rethrows -> R {
+        let previous = threadCount
+        if previous <= 1 { return try body() }
+        setThreadCount(1)
+        defer { setThreadCount(previous) }
+        return try body()
+    }
+
     /// y = x W^T for a PyTorch-layout weight: x [rows, in], W [out, in] -> y [rows, out].
     /// `accumulate` adds into y instead of overwriting it.
     public static func linear(_ x: UnsafePointer<Float>, rows: Int, inFeatures: Int,

@@ -4,7 +4,12 @@ import Foundation
 enum CommandRegistry {
     static let all: [any Subcommand.Type] = [
         VersionCommand.self,
+        BenchCommand.self,
+        InitCommand.self,
+        InspectCommand.self,
         TokenizeCommand.self,
+        RenderCommand.self,
+        EvalCommand.self,
     ]
 }
 

@@ -1,1 +1,0 @@
-// Placeholder so the target builds; see the issues for what lands here.

@@ -1,0 +1,35 @@
+import Autograd
+import Storage
+
+/// Reads the model's tensors from a `WeightStore`, checking each one against the shape the config
+/// implies, so a checkpoint that disagrees with its config.json fails with the tensor's name.
+struct WeightLoader {
+    let store: any WeightStore
+    let scratch: DequantizationScratch
+
+    func tensor(_ name: String, shape: [Int]) throws -> Tensor {
+        guard store.contains(name) else { throw ModelError.missingTensor(name) }
+        let actual = try store.shape(of: name)
+        guard actual == shape else { throw ModelError.shapeMismatch(tensor: name, expected: shape, actual: actual) }
+        let t = try store.floats(name)
+        guard t.shape == shape else { throw ModelError.shapeMismatch(tensor: name, expected: shape, actual: t.shape) }
+        return t
+    }
+
+    /// `module.weight` [out, in], or `module.weight_packed` (INT4) when the checkpoint has it.
+    func projection(_ module: String, out: Int, in inFeatures: Int) throws -> FrozenProjection {
+        if let packed = try store.packedInt4(module: module) {
+            guard packed.rows == out, packed.columns == inFeatures else {
+                throw ModelError.shapeMismatch(tensor: module + ".weight_packed (unpacked)", expected: [out, inFeatures],
+                                               actual: [packed.rows, packed.columns])
+            }
+            return FrozenProjection(base: .int4(packed), scratch: scratch)
+        }
+        return FrozenProjection(base: .dense(try tensor(module + ".weight", shape: [out, inFeatures])), scratch: scratch)
+    }
+
+    func norm(_ name: String, dim: Int, eps: Float) throws -> RMSNormWeight {
+        RMSNormWeight(weight: try tensor(name, shape: [dim]), eps: eps)
+    }
+
+}

@@ -1,0 +1,114 @@
+import Autograd
+import Foundation
+
+/// `kimi-sft bench`: measured throughput of the building blocks. One command with one flag per
+/// benchmark (`--sgemm` now; SFT tokens/sec joins later) so results share options and output style.
+enum BenchCommand: Subcommand {
+    static let name = "bench"
+    static let abstract = "Measure throughput (sgemm GFLOP/s, attention)."
+    static let discussion = """
+        --sgemm times an n x n x n single-precision matrix product through OpenBLAS and prints the \
+        median GFLOP/s (2 n^3 floating-point operations per product) over --repeats timed runs after \
+        one warm-up run. --attention times the causal attention kernels (forward, then backward) on \
+        random q, k, v [tokens, heads, 192] / [tokens, heads, 128] (Kimi's MLA head widths) and reports \
+        seconds and the peak resident memory, which shows the score scratch stays bounded.
+        """
+    static let options: [OptionSpec] = [
+        .flag("sgemm", help: "Benchmark cblas_sgemm."),
+        .flag("attention", help: "Benchmark the causal attention kernels."),
+        .value("tokens", "n", help: "Tokens for --attention (default 2048)."),
+        .value("heads", "n", help: "Heads for --attention (default 8)."),
+        .value("size", "n", help: "Matrix size for --sgemm (default 1024)."),
+        .value("threads", "n", help: "OpenBLAS threads and kernel workers (default: all cores)."),
+        .value("repeats", "n", help: "Timed runs; the median is reported (default 7)."),
+    ]
+
+    static func run(_ arguments: ParsedArguments) throws {
+        try arguments.positionalCount(0...0, "none")
+        guard arguments.has("sgemm") || arguments.has("attention") else {
+            throw UsageError("Choose a benchmark: --sgemm or --attention.", command: name)
+        }
+        let threads = try positive(arguments, "threads", default: ProcessInfo.processInfo.activeProcessorCount)
+        BLAS.setThreadCount(threads)
+        Parallel.workerCount = threads
+        if arguments.has("attention") {
+            try runAttention(tokens: positive(arguments, "tokens", default: 2048), heads: positive(arguments, "heads", default: 8))
+        }
+        guard arguments.has("sgemm") else { return }
+        let size = try positive(arguments, "size", default: 1024)
+        let repeats = try positive(arguments, "repeats", default: 7)
+        let result = sgemmThroughput(size: size, repeats: repeats)
+        print("sgemm \(size)x\(size)x\(size), \(BLAS.threadCount) BLAS thread(s), \(repeats) runs: "
+              + "median \(format(result.median)) GFLOP/s (min \(format(result.minimum)), max \(format(result.maximum)))")
+    }
+
+    static func positive(_ arguments: ParsedArguments, _ option: String, default value: Int) throws -> Int {
+        guard let given = try arguments.integer(option) else { return value }
+        guard given >= 1 else { throw UsageError("Option '--\(option)' must be at least 1, got \(given).", command: name) }
+        return given
+    }
+
+    static func format(_ value: Double) -> String { String(format: "%.1f", value) }
+
+    /// GFLOP/s of C = A B for n x n matrices: one untimed warm-up (thread start-up, page faults),
+    /// then `repeats` timed runs.
+    static func sgemmThroughput(size n: Int, repeats: Int) -> (median: Double, minimum: Double, maximum: Double) {
+        var generator = SplitMix64(seed: 1)
+        let a = Tensor(shape: [n, n]) { _ in Float(generator.nextUnit()) - 0.5 }
+        let b = Tensor(shape: [n, n]) { _ in Float(generator.nextUnit()) - 0.5 }
+        let c = Tensor(shape: [n, n])
+        let product = { BLAS.gemm(m: n, n: n, k: n, a: a.pointer, b: b.pointer, c: c.pointer) }
+        product()
+        let clock = ContinuousClock()
+        var rates: [Double] = []
+        for _ in 0..<repeats {
+            let elapsed = clock.measure(product)
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            rates.append(2 * Double(n) * Double(n) * Double(n) / seconds / 1e9)
+        }
+        rates.sort()
+        return (rates[rates.count / 2], rates.first!, rates.last!)
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+    }
+
+    /// One forward and one backward of causal attention with Kimi's head widths (192 for q/k,
+    /// 128 for v); FLOPs count the causal half of the score and value products.
+    static func runAttention(tokens T: Int, heads H: Int) {
+        let Dq = 192, Dv = 128
+        var generator = SplitMix64(seed: 2)
+        func random(_ count: Int) -> Tensor { Tensor(shape: [count]) { _ in Float(generator.nextUnit()) - 0.5 } }
+        let q = random(T * H * Dq), k = random(T * H * Dq), v = random(T * H * Dv), g = random(T * H * Dv)
+        let output = Tensor(shape: [T * H * Dv]), logSumExp = Tensor(shape: [H * T])
+        let dq = Tensor(shape: [T * H * Dq]), dk = Tensor(shape: [T * H * Dq]), dv = Tensor(shape: [T * H * Dv])
+        let scale = 1 / Float(Dq).squareRoot()
+        let clock = ContinuousClock()
+        let forward = clock.measure {
+            Kernels.causalAttentionForward(q: q.pointer, k: k.pointer, v: v.pointer, tokens: T, heads: H, qkDim: Dq, vDim: Dv,
+                                           scale: scale, segmentIds: nil, output: output.pointer, logSumExp: logSumExp.pointer)
+        }
+        let backward = clock.measure {
+            Kernels.causalAttentionBackward(q: q.pointer, k: k.pointer, v: v.pointer, output: output.pointer,
+                                            logSumExp: logSumExp.pointer, outputGradient: g.pointer, tokens: T, heads: H,
+                                            qkDim: Dq, vDim: Dv, scale: scale, segmentIds: nil,
+                                            qGradient: dq.pointer, kGradient: dk.pointer, vGradient: dv.pointer)
+        }
+        let causalPairs = Double(T) * Double(T + 1) / 2 * Double(H)
+        let forwardFlops = 2 * causalPairs * Double(Dq + Dv), backwardFlops = 2 * causalPairs * Double(2 * Dq + 2 * Dv + Dq)
+        let tensorMiB = Double((3 * T * H * Dq + 3 * T * H * Dv) * 4 + 2 * T * H * Dv * 4) / 1_048_576
+        print("attention T=\(T) H=\(H) Dq=\(Dq) Dv=\(Dv): forward \(String(format: "%.3f", seconds(forward))) s "
+              + "(\(format(forwardFlops / seconds(forward) / 1e9)) GFLOP/s), backward \(String(format: "%.3f", seconds(backward))) s "
+              + "(\(format(backwardFlops / seconds(backward) / 1e9)) GFLOP/s); tensors \(format(tensorMiB)) MiB, "
+              + "peak resident \(peakResidentMiB().map(format) ?? "?") MiB")
+    }
+
+    /// VmHWM from /proc/self/status (Linux), in MiB; nil elsewhere.
+    static func peakResidentMiB() -> Double? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kib = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+        return kib / 1024
+    }
+}
