@@ -70,25 +70,4 @@ public struct TokenizerConfig: Sendable {
     public func specialTokens(baseCount: Int) -> [(id: Int, name: String)] {
         (baseCount..<baseCount + KimiSpecialTokens.count).map { ($0, addedTokens[$0] ?? KimiSpecialTokens.reservedName(id: $0)) }
     }
-
-    /// The file text: `added_tokens_decoder` in id order with transformers' AddedToken fields,
-    /// then the token names and the template.
-    public func serialized() -> String {
-        var decoder = JSONObject()
-        for id in addedTokens.keys.sorted() {
-            decoder[String(id)] = .object(JSONObject([
-                ("content", .string(addedTokens[id]!)), ("lstrip", .bool(false)), ("normalized", .bool(false)),
-                ("rstrip", .bool(false)), ("single_word", .bool(false)), ("special", .bool(true)),
-            ]))
-        }
-        var root = JSONObject()
-        root["added_tokens_decoder"] = .object(decoder)
-        if let s = bosToken { root["bos_token"] = .string(s) }
-        if let s = eosToken { root["eos_token"] = .string(s) }
-        if let s = padToken { root["pad_token"] = .string(s) }
-        if let s = unknownToken { root["unk_token"] = .string(s) }
-        root["clean_up_tokenization_spaces"] = .bool(false)
-        if let t = chatTemplate { root["chat_template"] = .string(t) }
-        return JSONSerializer(indent: 2).serialize(.object(root)) + "\n"
-    }
 }
