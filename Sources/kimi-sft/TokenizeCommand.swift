@@ -110,7 +110,10 @@ enum TokenizeCommand: Subcommand {
             let t1 = clock.now
             readTime += t1 - t0
             if line.bytes.isEmpty { continue }
-            let value = try JSONParser.parse(line.bytes, source: "\(url.path):\(line.line)")
+            let value: JSONValue
+            do { value = try JSONParser.parse(line.bytes, source: url.path) } catch let error as JSONSyntaxError {
+                throw StreamingError.invalidRecord(file: url.path, line: line.line, column: error.column, message: error.message)
+            }
             parseTime += clock.now - t1
             records += 1
             var strings: [String] = []

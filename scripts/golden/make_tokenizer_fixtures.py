@@ -7,7 +7,13 @@ Writes Tests/DataPipelineTests/Fixtures/tokenizer/{tiktoken.model, tokenizer_con
 The vocabulary is a small byte-level BPE trained here on the corpus below (no network, so no real
 Kimi vocabulary); extra tokens that no merge reaches exercise tiktoken's whole-piece lookup.
 --han-ranges prints \\p{Han} as tiktoken's regex engine defines it (probing every code point),
-the table in Sources/DataPipeline/Tokenizer/ScalarClass.swift."""
+the table in Sources/DataPipeline/Tokenizer/ScalarClass.swift.
+Benchmark helpers (BENCHMARKS.md, nothing committed):
+    --bench-corpora DIR       writes DIR/code.txt (Python 3.11 stdlib sources, ~5.9 MB),
+                              DIR/mixed.txt (seeded random words from 14 scripts, ~3.9 MB) and
+                              DIR/chat.jsonl (~60 MB of chat records built from both)
+    --compare MODEL_DIR FILE  encodes FILE with tiktoken exactly as tokenization_kimi.py does,
+                              prints its CPU-time throughput and writes the ids to FILE.tiktoken-ids.json"""
 import base64, collections, json, os, re, sys
 import tiktoken
 
@@ -27,6 +33,42 @@ NAMED = {0: "[BOS]", 1: "[EOS]", 2: "<|im_end|>", 3: "<|im_user|>", 4: "<|im_ass
          14: "<|tool_call_argument_begin|>", 15: "<|tool_call_end|>", 17: "<|im_middle|>",
          18: "<|media_begin|>", 19: "<|media_content|>", 20: "<|media_end|>", 21: "<|media_pad|>",
          22: "<think>", 23: "</think>", 254: "[UNK]", 255: "[PAD]"}
+
+def bench_corpora(out):
+    import glob, random
+    os.makedirs(out, exist_ok=True)
+    files = sorted(f for f in glob.glob("/usr/lib/python3.11/**/*.py", recursive=True) if "/test/" not in f)[:400]
+    code = "".join(open(f, encoding="utf-8", errors="replace").read() for f in files)
+    open(os.path.join(out, "code.txt"), "w", encoding="utf-8").write(code)
+    rng = random.Random(11)
+    pools = [(0x4E00, 0x9FFF), (0x3040, 0x30FF), (0xAC00, 0xD7A3), (0x0400, 0x04FF), (0x0600, 0x06FF), (0x1F300, 0x1F64F),
+             (0x41, 0x5A), (0x61, 0x7A), (0x30, 0x39), (0xC0, 0x24F), (0x900, 0x97F), (0x300, 0x36F), (0x2000, 0x206F), (0x3000, 0x303F)]
+    seps = [" ", " ", " ", "\n", "  ", "\t", ", ", ". ", "'s ", "'LL ", "\r\n", "\n\n   ", "!"]
+    words, n = [], 0
+    while n < 2_000_000:
+        a, b = rng.choice(pools)
+        w = "".join(chr(rng.randint(a, b)) for _ in range(rng.randint(1, 9)))
+        if rng.random() < 0.02: w += "<|im_end|>"
+        words.append(w + rng.choice(seps)); n += len(words[-1])
+    mixed = "".join(words)
+    with open(os.path.join(out, "mixed.txt"), "w", encoding="utf-8", newline="") as f: f.write(mixed)
+    with open(os.path.join(out, "chat.jsonl"), "w", encoding="utf-8") as f:
+        n = 0
+        while n < 60_000_000:
+            a = rng.randrange(0, len(code) - 4000); b = rng.randrange(0, len(mixed) - 1000)
+            record = {"messages": [
+                {"role": "system", "content": "You are a helpful assistant."},
+                {"role": "user", "content": mixed[b:b + rng.randint(50, 800)]},
+                {"role": "assistant", "content": code[a:a + rng.randint(200, 3000)], "reasoning_content": "Let me think step by step.",
+                 "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "run", "arguments": json.dumps({"x": rng.random(), "n": rng.randint(0, 10**9)})}}]}],
+                "tools": [{"type": "function", "function": {"name": "run", "parameters": {"type": "object", "properties": {"x": {"type": "number"}}}}}]}
+            line = json.dumps(record, ensure_ascii=rng.random() < 0.3) + "\n"
+            f.write(line); n += len(line.encode())
+    print(f"wrote {out}/code.txt, mixed.txt, chat.jsonl")
+
+if "--bench-corpora" in sys.argv:
+    bench_corpora(sys.argv[sys.argv.index("--bench-corpora") + 1])
+    sys.exit(0)
 
 if "--han-ranges" in sys.argv:
     enc = tiktoken.Encoding(name="probe", pat_str=r"\p{Han}", mergeable_ranks={bytes([i]): i for i in range(256)}, special_tokens={})
@@ -99,6 +141,21 @@ def kimi_encode(enc, text):
         for sub in split_runs(text[i:i + 400_000], 25_000):
             ids.extend(enc.encode(sub, allowed_special="all"))
     return ids
+
+if "--compare" in sys.argv:
+    import time
+    model_dir, path = sys.argv[sys.argv.index("--compare") + 1:sys.argv.index("--compare") + 3]
+    from tiktoken.load import load_tiktoken_bpe
+    ranks = load_tiktoken_bpe(os.path.join(model_dir, "tiktoken.model"))
+    added = json.load(open(os.path.join(model_dir, "tokenizer_config.json")))["added_tokens_decoder"]
+    special = {added.get(str(i), {}).get("content", f"<|reserved_token_{i}|>"): i for i in range(len(ranks), len(ranks) + 256)}
+    enc = tiktoken.Encoding(name="compare", pat_str=PAT, mergeable_ranks=ranks, special_tokens=special)
+    text = open(path, encoding="utf-8", newline="").read()
+    start = time.process_time(); ids = kimi_encode(enc, text); seconds = time.process_time() - start
+    size = len(text.encode())
+    print(f"tiktoken {tiktoken.__version__}: bytes {size}  tokens {len(ids)}  CPU seconds {seconds:.3f}  MB/s {size / 1e6 / seconds:.3f}")
+    json.dump(ids, open(path + ".tiktoken-ids.json", "w"))
+    sys.exit(0)
 
 vocab = train(TRAIN * 3, 2600)
 base = len(vocab)
