@@ -124,3 +124,15 @@ import Testing
         }
     }
 }
+
+extension GoldenRotaryAndEvaluationTests {
+    @Test func dataWithoutLabelTokensIsAnError() throws {
+        let model = try KimiModel.load(directory: try GoldenFixture.directory("qlora_yarn32"))
+        let data = PreTokenizedData(sequences: [.init(inputIds: [1, 2, 3], labels: [-100, -100, -100], line: 1),
+                                                .init(inputIds: [4], labels: nil, line: 2)])
+        #expect(throws: PreTokenizedDataError(file: "d.jsonl", line: nil,
+                                              message: "no label tokens to evaluate (every label is -100 or every sequence has one token)")) {
+            try model.evaluate(data, cutoffLength: nil, batchSize: 2, file: "d.jsonl")
+        }
+    }
+}
