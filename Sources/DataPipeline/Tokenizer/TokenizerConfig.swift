@@ -70,4 +70,32 @@ public struct TokenizerConfig: Sendable {
     public func specialTokens(baseCount: Int) -> [(id: Int, name: String)] {
         (baseCount..<baseCount + KimiSpecialTokens.count).map { ($0, addedTokens[$0] ?? KimiSpecialTokens.reservedName(id: $0)) }
     }
+
+    /// The file text, with the same keys as Kimi's own tokenizer_config.json (auto_map to
+    /// tokenization_kimi.py included, so a directory that also holds that Python file loads in
+    /// transformers unchanged): `added_tokens_decoder` in id order with transformers' AddedToken
+    /// fields, the token names, and the template.
+    public func serialized() -> String {
+        var decoder = JSONObject()
+        for id in addedTokens.keys.sorted() {
+            decoder[String(id)] = .object(JSONObject([
+                ("content", .string(addedTokens[id]!)), ("lstrip", .bool(false)), ("normalized", .bool(false)),
+                ("rstrip", .bool(false)), ("single_word", .bool(false)), ("special", .bool(true)),
+            ]))
+        }
+        var root = JSONObject()
+        root["added_tokens_decoder"] = .object(decoder)
+        root["additional_special_tokens"] = .array(KimiSpecialTokens.additionalSpecialTokens.map { .string($0) })
+        root["auto_map"] = .object(JSONObject([("AutoTokenizer", .array([.string("tokenization_kimi.TikTokenTokenizer"), .null]))]))
+        if let s = bosToken { root["bos_token"] = .string(s) }
+        if let t = chatTemplate { root["chat_template"] = .string(t) }
+        root["clean_up_tokenization_spaces"] = .bool(false)
+        if let s = eosToken { root["eos_token"] = .string(s) }
+        root["extra_special_tokens"] = .object(JSONObject())
+        root["model_max_length"] = .int(1_048_576)
+        if let s = padToken { root["pad_token"] = .string(s) }
+        root["tokenizer_class"] = .string("TikTokenTokenizer")
+        if let s = unknownToken { root["unk_token"] = .string(s) }
+        return JSONSerializer(indent: 2).serialize(.object(root)) + "\n"
+    }
 }

@@ -4,8 +4,6 @@ import Storage
 /// A model directory's tokenizer files in Kimi's layout: `tiktoken.model` (base ranks) and
 /// `tokenizer_config.json` naming the 256 special tokens placed right after the base ranks with
 /// Kimi's names and offsets, `[BOS]`/`[EOS]`/`[PAD]`/`[UNK]`, and the caller's chat template.
-/// The config carries the same keys as Kimi's own (auto_map to tokenization_kimi.py included),
-/// so a directory that also holds that Python file loads in transformers unchanged.
 public enum TokenizerFiles {
     public static let rankFileName = "tiktoken.model"
     public static let configFileName = "tokenizer_config.json"
@@ -16,29 +14,13 @@ public enum TokenizerFiles {
          (configFileName, Array(configText(baseCount: tokens.count, chatTemplate: chatTemplate).utf8))]
     }
 
-    /// `tokenizer_config.json` for a vocabulary of `baseCount` base ranks.
+    /// `tokenizer_config.json` for a vocabulary of `baseCount` base ranks: Kimi's 256 special
+    /// tokens after them, `[BOS]`/`[EOS]`/`[PAD]`/`[UNK]`, and the template.
     public static func configText(baseCount: Int, chatTemplate: String?) -> String {
-        var added = JSONObject()
-        for (id, name) in KimiSpecialTokens.defaults(baseCount: baseCount) {
-            added[String(id)] = .object(JSONObject([
-                ("content", .string(name)), ("lstrip", .bool(false)), ("normalized", .bool(false)),
-                ("rstrip", .bool(false)), ("single_word", .bool(false)), ("special", .bool(true)),
-            ]))
-        }
-        var root = JSONObject()
-        root["added_tokens_decoder"] = .object(added)
-        root["additional_special_tokens"] = .array(KimiSpecialTokens.additionalSpecialTokens.map { .string($0) })
-        root["auto_map"] = .object(JSONObject([("AutoTokenizer", .array([.string("tokenization_kimi.TikTokenTokenizer"), .null]))]))
-        root["bos_token"] = .string("[BOS]")
-        if let chatTemplate { root["chat_template"] = .string(chatTemplate) }
-        root["clean_up_tokenization_spaces"] = .bool(false)
-        root["eos_token"] = .string("[EOS]")
-        root["extra_special_tokens"] = .object(JSONObject())
-        root["model_max_length"] = .int(1_048_576)
-        root["pad_token"] = .string("[PAD]")
-        root["tokenizer_class"] = .string("TikTokenTokenizer")
-        root["unk_token"] = .string("[UNK]")
-        return JSONSerializer(indent: 2).serialize(.object(root)) + "\n"
+        var config = TokenizerConfig(bosToken: "[BOS]", eosToken: "[EOS]", padToken: "[PAD]", unknownToken: "[UNK]",
+                                     chatTemplate: chatTemplate)
+        for (id, name) in KimiSpecialTokens.defaults(baseCount: baseCount) { config.addedTokens[id] = name }
+        return config.serialized()
     }
 
     /// Writes both files; returns the full vocabulary size (base + 256 special tokens), the
