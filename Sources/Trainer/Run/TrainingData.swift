@@ -41,6 +41,7 @@ public struct TrainingData: Sendable {
                                       reason: "the tokenizer has \(tokenizer.vocabularySize) tokens but config.json's vocab_size is \(vocabularySize)")
         }
         let tokenizerFiles = [TokenizerFiles.rankFileName, TokenizerFiles.configFileName].map { model.appendingPathComponent($0).path }
+            .filter { FileManager.default.fileExists(atPath: $0) }
         let templateFiles = recipe.chatTemplatePath.map { [$0] }
             ?? ["chat_template.jinja", TokenizerFiles.configFileName].map { model.appendingPathComponent($0).path }
                 .filter { FileManager.default.fileExists(atPath: $0) }
