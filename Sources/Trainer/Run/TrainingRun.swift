@@ -1,3 +1,4 @@
+import Autograd
 import Foundation
 import Storage
 
@@ -43,6 +44,10 @@ public final class TrainingRun {
     /// all `--dry-run` does. Prints the recipe notes, the data lines, the coverage audit and the plan.
     public func prepare() throws -> Prepared {
         for note in recipe.notes { options.output("note: \(note)") }
+        if recipe.threads > 0 {
+            BLAS.setThreadCount(recipe.threads)
+            Parallel.workerCount = recipe.threads
+        }
         let model = try TrainableModel(recipe: recipe)
         let data = try TrainingData.load(recipe: recipe, vocabularySize: model.config.vocabSize,
                                          cacheDirectory: outputDirectory.appendingPathComponent("token_cache"))
@@ -55,6 +60,9 @@ public final class TrainingRun {
         if data.recordsSkipped > 0, let first = data.skipReasons.first { options.output("data: first skipped record: \(first)") }
         options.output(model.audit.description)
         for line in plan.lines { options.output(line) }
+        if let budget = recipe.memoryBudgetBytes, plan.memory.totalBytes > budget {
+            options.output("warning: the estimate \(formatBytes(plan.memory.totalBytes)) exceeds memory_budget \(formatBytes(budget))")
+        }
         return Prepared(model: model, data: data, plan: plan)
     }
 
