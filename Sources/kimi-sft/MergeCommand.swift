@@ -53,7 +53,7 @@ enum MergeCommand: Subcommand {
         for row in summary.table { print(row) }
         print("")
         print("merged \(summary.modules.count) modules into \(out.path) (\(summary.format.rawValue)): \(summary.tensorCount) tensors, "
-              + "\(summary.shardFiles.count) shard(s), \(summary.dataBytes) data bytes, copied \(summary.copiedFiles.joined(separator: ", ")) "
+              + "\(summary.shardFiles.count) shard(s), \(summary.dataBytes) data bytes, copied \(summary.copiedFiles.isEmpty ? "no other files" : summary.copiedFiles.joined(separator: ", ")) "
               + "in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
         if let warning = summary.warning { printError(warning) }
     }
