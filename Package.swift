@@ -34,7 +34,7 @@ let package = Package(
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Storage", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KimiModelTests", dependencies: ["KimiModel", "LoRA", "Storage", "Autograd", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "LoRATests", dependencies: ["LoRA", "Storage", "Autograd", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LoRATests", dependencies: ["LoRA", "KimiModel", "Storage", "Autograd", "TestSupport"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )

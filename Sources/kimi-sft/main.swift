@@ -11,6 +11,7 @@ enum CommandRegistry {
         RenderCommand.self,
         EvalCommand.self,
         TrainCommand.self,
+        MergeCommand.self,
     ]
 }
 
