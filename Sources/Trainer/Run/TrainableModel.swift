@@ -28,6 +28,9 @@ public final class TrainableModel {
             throw TrainingError.model(path: recipe.modelPath, reason: "\(error)")
         }
         let lora = try Self.loraConfig(recipe, layerCount: model.config.numHiddenLayers)
+        if recipe.loraMergeAware {
+            throw TrainingError.unsupported(key: "lora_merge_aware", reason: "merge-aware training is not wired into 'train' yet; set it to false")
+        }
         do {
             if let adapterPath = recipe.adapterPath {
                 var shapes: [String: (inFeatures: Int, outFeatures: Int)] = [:]
