@@ -94,8 +94,8 @@ public final class TrainableModel {
         return (result.lossSum, result.count)
     }
 
-    /// Loss sum, supervised positions and correct argmax predictions of one row, without dropout.
-    /// Uses the model's public `logits` (the whole [T, V] of one row at a time).
+    /// Loss sum, supervised positions and correct argmax predictions of one micro-batch, without
+    /// dropout. Uses the model's public `logits` (the whole [T, V] at once; the caller bounds T).
     func evaluate(_ sequence: TrainingSequence) throws -> (lossSum: Double, count: Int, correct: Int) {
         let batch = sequence.modelBatch
         let logits = try model.logits(batch)
