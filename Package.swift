@@ -21,7 +21,7 @@ let package = Package(
         .target(name: "Autograd", dependencies: ["COpenBLAS"]),
         .target(name: "Storage", dependencies: ["Autograd", "CHDF5", "CZstd"]),
         .target(name: "LoRA", dependencies: ["Storage", "Autograd"]),
-        .target(name: "KimiModel", dependencies: ["LoRA", "Storage", "Autograd"]),
+        .target(name: "KimiModel", dependencies: ["LoRA", "DataPipeline", "Storage", "Autograd"]),
         .target(name: "DataPipeline", dependencies: ["Storage"]),
         .target(name: "Trainer", dependencies: ["KimiModel", "LoRA", "DataPipeline", "Storage", "Autograd"]),
         .executableTarget(name: "kimi-sft", dependencies: ["Trainer", "KimiModel", "LoRA", "DataPipeline", "Storage", "Autograd"]),

@@ -1,3 +1,4 @@
+import DataPipeline
 import Autograd
 import Storage
 

@@ -1,3 +1,4 @@
+import DataPipeline
 /// Mean next-token cross-entropy of a model over pre-tokenized sequences, in packed batches.
 public struct EvaluationResult: Sendable, Equatable {
     public var lossSum: Double

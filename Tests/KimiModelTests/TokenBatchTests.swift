@@ -1,3 +1,4 @@
+import DataPipeline
 import KimiModel
 import TestSupport
 import Testing

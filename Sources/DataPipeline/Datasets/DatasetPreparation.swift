@@ -2,7 +2,7 @@ import Foundation
 import Storage
 
 /// The whole data path a training run needs: dataset files -> masked examples (through the token
-/// cache when `cachePath` is set) -> `PackedSequence`s, with every count the run
+/// cache when `cachePath` is set) -> `TokenBatch`s, with every count the run
 /// summary reports. The cache holds examples, not packed windows, so changing cutoff_len or
 /// packing reuses it.
 public struct DatasetPreparation: Sendable {
@@ -59,7 +59,7 @@ public struct DatasetPreparation: Sendable {
 
 /// Packed sequences ready for the trainer, with the counts for its run summary.
 public struct PreparedDataset: Sendable {
-    public var sequences: [PackedSequence]
+    public var sequences: [TokenBatch]
     public var dataset: DatasetSummary
     public var packing: PackingSummary
     /// Whether the token cache was reused or rebuilt (nil without a cache).

@@ -1,3 +1,4 @@
+import DataPipeline
 import Autograd
 import Foundation
 
@@ -74,11 +75,11 @@ public enum SFTBenchmark {
         let optimizer = recipe.makeOptimizer(model.parameters)
         var generator = SplitMix64(seed: UInt64(settings.seed) ^ 0xBE4C_4BE4)
         let vocabulary = UInt64(model.config.vocabSize)
-        func sequence() -> TrainingSequence {
+        func sequence() -> TokenBatch {
             let n = settings.sequenceLength
             let ids = (0..<n).map { _ in Int32(generator.next() % vocabulary) }
-            let labels = ids.enumerated().map { t, id in t < n / 2 ? TrainingSequence.ignoreLabel : id }
-            return TrainingSequence(inputIds: ids, positions: (0..<n).map { Int32($0) },
+            let labels = ids.enumerated().map { t, id in t < n / 2 ? TokenBatch.ignoreIndex : id }
+            return TokenBatch(inputIds: ids, positions: (0..<n).map { Int32($0) },
                                     segmentIds: [Int32](repeating: 0, count: n), labels: labels)
         }
         var steps: [Step] = []

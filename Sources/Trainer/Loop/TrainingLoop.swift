@@ -1,3 +1,4 @@
+import DataPipeline
 import Autograd
 import Foundation
 import Storage
@@ -106,7 +107,7 @@ final class TrainingLoop {
     /// end of an epoch, as transformers does). Returns whether it consumed the epoch's last batch.
     private func update() throws -> Bool {
         let stepStart = clock.now
-        var rows: [TrainingSequence] = []
+        var rows: [TokenBatch] = []
         let accumulation = max(1, recipe.gradientAccumulationSteps)
         while rows.count < accumulation && state.batchCursor < microBatchesPerEpoch {
             rows.append(microBatch(state.batchCursor))
@@ -158,10 +159,10 @@ final class TrainingLoop {
     private var lastStepSeconds = 0.0
 
     /// Micro-batch `index` of the current epoch: its rows concatenated as one token axis.
-    private func microBatch(_ index: Int) -> TrainingSequence {
+    private func microBatch(_ index: Int) -> TokenBatch {
         let size = max(1, recipe.batchSize)
         let picked = state.epochOrder[(index * size)..<min((index + 1) * size, state.epochOrder.count)]
-        return TrainingSequence.concatenate(picked.map { data.train[$0] })
+        return TokenBatch.concatenate(picked.map { data.train[$0] })
     }
 
     private func remainingSeconds() -> Double? {
@@ -212,7 +213,7 @@ final class TrainingLoop {
         let evalStart = clock.now
         var lossSum = 0.0, count = 0, correct = 0
         for group in evalGroups() {
-            let result = try model.evaluate(TrainingSequence.concatenate(group))
+            let result = try model.evaluate(TokenBatch.concatenate(group))
             lossSum += result.lossSum
             count += result.count
             correct += result.correct
@@ -241,9 +242,9 @@ final class TrainingLoop {
 
     /// Eval rows in groups of `per_device_eval_batch_size`, each group one forward pass; a group
     /// is cut early so its [tokens, vocab] logits stay under 256 MiB (one row always goes alone).
-    private func evalGroups() -> [[TrainingSequence]] {
+    private func evalGroups() -> [[TokenBatch]] {
         let maximumTokens = max(1, (256 << 20) / (4 * model.config.vocabSize))
-        var groups: [[TrainingSequence]] = [], current: [TrainingSequence] = [], tokens = 0
+        var groups: [[TokenBatch]] = [], current: [TokenBatch] = [], tokens = 0
         for row in data.eval {
             if !current.isEmpty && (current.count >= max(1, recipe.evalBatchSize) || tokens + row.count > maximumTokens) {
                 groups.append(current)

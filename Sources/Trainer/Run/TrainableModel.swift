@@ -1,3 +1,4 @@
+import DataPipeline
 import Autograd
 import Foundation
 import KimiModel
@@ -88,16 +89,16 @@ public final class TrainableModel {
 
     /// Forward and backward of one micro-batch; gradients of (loss sum * lossScale) accumulate
     /// into the adapters. Returns the loss sum and the number of supervised positions.
-    func forwardBackward(_ sequence: TrainingSequence, lossScale: Float, dropoutSeed: UInt64) throws -> (lossSum: Double, count: Int) {
+    func forwardBackward(_ sequence: TokenBatch, lossScale: Float, dropoutSeed: UInt64) throws -> (lossSum: Double, count: Int) {
         adapters.setDropoutSeed(dropoutSeed)
-        let result = try model.forwardBackward(sequence.modelBatch, lossScale: lossScale)
+        let result = try model.forwardBackward(sequence, lossScale: lossScale)
         return (result.lossSum, result.count)
     }
 
     /// Loss sum, supervised positions and correct argmax predictions of one micro-batch, without
     /// dropout. Uses the model's public `logits` (the whole [T, V] at once; the caller bounds T).
-    func evaluate(_ sequence: TrainingSequence) throws -> (lossSum: Double, count: Int, correct: Int) {
-        let batch = sequence.modelBatch
+    func evaluate(_ sequence: TokenBatch) throws -> (lossSum: Double, count: Int, correct: Int) {
+        let batch = sequence
         let logits = try model.logits(batch)
         let labels = batch.shiftedLabels
         return labels.withUnsafeBufferPointer { labels in
@@ -149,7 +150,7 @@ public final class TrainableModel {
 func scoreLogits(_ logits: UnsafePointer<Float>, labels: UnsafePointer<Int32>, rows: Int, vocabulary V: Int)
     -> (lossSum: Double, count: Int, correct: Int) {
     var lossSum = 0.0, count = 0, correct = 0
-    for t in 0..<rows where labels[t] != TrainingSequence.ignoreLabel {
+    for t in 0..<rows where labels[t] != TokenBatch.ignoreIndex {
         let row = logits + t * V
         var best = 0
         var maximum = row[0]

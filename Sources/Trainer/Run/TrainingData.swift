@@ -5,8 +5,8 @@ import Foundation
 /// masked, packed to cutoff_len, and split into training and eval rows, with the counts the plan
 /// and the summary report.
 public struct TrainingData: Sendable {
-    public var train: [TrainingSequence]
-    public var eval: [TrainingSequence]
+    public var train: [TokenBatch]
+    public var eval: [TokenBatch]
     /// Records read and skipped over train and eval files together.
     public var recordsRead: Int
     public var recordsSkipped: Int
@@ -74,12 +74,12 @@ public struct TrainingData: Sendable {
             }
         }
         let trainSet = try prepare(recipe.datasets, cacheName: "train.h5")
-        var data = TrainingData(train: trainSet.trainingSequences, eval: [], recordsRead: 0, recordsSkipped: 0, skipReasons: [],
+        var data = TrainingData(train: trainSet.sequences, eval: [], recordsRead: 0, recordsSkipped: 0, skipReasons: [],
                                 examples: 0, truncated: 0, dropped: 0, notes: [])
         data.add(trainSet, label: "train")
         if !recipe.evalDatasets.isEmpty {
             let evalSet = try prepare(recipe.evalDatasets, cacheName: "eval.h5")
-            data.eval = evalSet.trainingSequences
+            data.eval = evalSet.sequences
             data.add(evalSet, label: "eval")
         } else if recipe.validationSize > 0 {
             (data.train, data.eval) = split(data.train, validationSize: recipe.validationSize, seed: UInt64(recipe.seed))
@@ -110,7 +110,7 @@ public struct TrainingData: Sendable {
     /// A deterministic held-out split as `train_test_split(test_size, seed)`: a fraction takes
     /// ceil(fraction * n) rows, a value >= 1 that many; rows are drawn by a seeded shuffle and both
     /// parts keep the data's order.
-    static func split(_ rows: [TrainingSequence], validationSize: Double, seed: UInt64) -> (train: [TrainingSequence], eval: [TrainingSequence]) {
+    static func split(_ rows: [TokenBatch], validationSize: Double, seed: UInt64) -> (train: [TokenBatch], eval: [TokenBatch]) {
         let n = rows.count
         let wanted = validationSize >= 1 ? Int(validationSize) : Int((Double(n) * validationSize).rounded(.up))
         let k = min(max(wanted, 0), max(n - 1, 0))
@@ -118,7 +118,7 @@ public struct TrainingData: Sendable {
         var generator = SeededShuffle.generator(seed: seed, stream: 0x5EED_5EED)
         SeededShuffle.shuffle(&order, using: &generator)
         let held = Set(order.prefix(k))
-        var train: [TrainingSequence] = [], eval: [TrainingSequence] = []
+        var train: [TokenBatch] = [], eval: [TokenBatch] = []
         for (i, row) in rows.enumerated() {
             if held.contains(i) { eval.append(row) } else { train.append(row) }
         }
