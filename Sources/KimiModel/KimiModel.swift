@@ -72,6 +72,8 @@ public final class KimiModel {
         /// Sum of token cross-entropies (Double), over `count` label tokens.
         public var lossSum: Double
         public var count: Int
+        /// Label tokens whose argmax prediction is right (computed by `forward` only).
+        public var correct: Int = 0
         /// [T, C] d(loss * lossScale) / d(input embeddings), when requested.
         public var inputEmbeddingGradient: Tensor?
         public var meanLoss: Double { count > 0 ? lossSum / Double(count) : 0 }
@@ -111,13 +113,15 @@ public final class KimiModel {
         }
     }
 
-    /// Mean-loss ingredients for a batch (no gradients).
+    /// Mean-loss ingredients and token accuracy for a batch (no gradients); logits exist only
+    /// `logitsChunkRows` rows at a time, so evaluation with a 163k vocabulary stays bounded.
     public func forward(_ batch: TokenBatch) throws -> PassResult {
         try prepare(batch)
         return runLayers(batch, keepInputs: false) { hidden, _, _, _ in
             let (normed, _) = normalize(hidden, rows: batch.count)
-            let (lossSum, count) = lossChunks(normed: normed, labels: batch.shiftedLabels, gradientScale: 0, normedGradient: nil)
-            return PassResult(lossSum: lossSum, count: count, inputEmbeddingGradient: nil)
+            let (lossSum, count, correct) = lossChunks(normed: normed, labels: batch.shiftedLabels, gradientScale: 0,
+                                                       normedGradient: nil, countCorrect: true)
+            return PassResult(lossSum: lossSum, count: count, correct: correct, inputEmbeddingGradient: nil)
         }
     }
 
@@ -141,8 +145,8 @@ public final class KimiModel {
         return runLayers(batch, keepInputs: true) { hidden, inputs, saved, context in
             let (normed, inverseRMS) = normalize(hidden, rows: T)
             let dNormed = Tensor(shape: [T, C])
-            let (lossSum, count) = lossChunks(normed: normed, labels: batch.shiftedLabels, gradientScale: lossScale,
-                                              normedGradient: dNormed.pointer)
+            let (lossSum, count, _) = lossChunks(normed: normed, labels: batch.shiftedLabels, gradientScale: lossScale,
+                                                 normedGradient: dNormed.pointer, countCorrect: false)
             var dx = Tensor(shape: [T, C])
             finalNorm.backward(hidden.pointer, rows: T, inverseRMS: inverseRMS.pointer, outputGradient: dNormed.pointer, inputGradient: dx.pointer)
             for l in layers.indices.reversed() {
@@ -163,14 +167,15 @@ public final class KimiModel {
     }
 
     /// Cross-entropy of lm_head(normed) against `labels` (already shifted), in row chunks so only
-    /// [chunk, V] logits exist at once. With `normedGradient`, also d(lossSum * gradientScale)/d normed.
+    /// [chunk, V] logits exist at once. With `normedGradient`, also d(lossSum * gradientScale)/d normed;
+    /// with `countCorrect`, the number of counted positions whose argmax is the label.
     private func lossChunks(normed: Tensor, labels: [Int32], gradientScale: Float,
-                            normedGradient: UnsafeMutablePointer<Float>?) -> (Double, Int) {
+                            normedGradient: UnsafeMutablePointer<Float>?, countCorrect: Bool) -> (Double, Int, Int) {
         let T = labels.count, C = config.hiddenSize, V = config.vocabSize
         let chunk = max(1, min(logitsChunkRows, T))
         let logits = Tensor(shape: [chunk, V])
         let dLogits = normedGradient == nil ? nil : Tensor(shape: [chunk, V])
-        var lossSum = 0.0, count = 0
+        var lossSum = 0.0, count = 0, correct = 0
         labels.withUnsafeBufferPointer { labelBuffer in
             var start = 0
             while start < T {
@@ -185,6 +190,14 @@ public final class KimiModel {
                                                              gradientScale: gradientScale)
                     lossSum += result.lossSum
                     count += result.count
+                    if countCorrect {
+                        for r in 0..<rows where labelRows[r] != TokenBatch.ignoreIndex {
+                            let row = logits.pointer + r * V
+                            var best = 0
+                            for v in 1..<V where row[v] > row[best] { best = v }
+                            if best == Int(labelRows[r]) { correct += 1 }
+                        }
+                    }
                     if let dNormed = normedGradient, let dLogits {
                         lmHead.backward(x, rows: rows, outputGradient: dLogits.pointer, inputGradient: dNormed + start * C)
                     }
@@ -192,6 +205,6 @@ public final class KimiModel {
                 start += rows
             }
         }
-        return (lossSum, count)
+        return (lossSum, count, correct)
     }
 }

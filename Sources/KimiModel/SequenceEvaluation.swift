@@ -4,6 +4,8 @@ public struct EvaluationResult: Sendable, Equatable {
     public var lossSum: Double
     public var tokens: Int
     public var sequences: Int
+    /// Label tokens whose argmax prediction is right.
+    public var correct: Int = 0
     public var meanLoss: Double { tokens > 0 ? lossSum / Double(tokens) : 0 }
 }
 
@@ -29,6 +31,7 @@ extension KimiModel {
             }
             result.lossSum += pass.lossSum
             result.tokens += pass.count
+            result.correct += pass.correct
             result.sequences += group.count
             index += group.count
         }

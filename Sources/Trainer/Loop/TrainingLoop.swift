@@ -240,22 +240,12 @@ final class TrainingLoop {
                                 state.globalStep, loss, accuracy * 100, count))
     }
 
-    /// Eval rows in groups of `per_device_eval_batch_size`, each group one forward pass; a group
-    /// is cut early so its [tokens, vocab] logits stay under 256 MiB (one row always goes alone).
+    /// Eval rows in groups of `per_device_eval_batch_size`, each group one forward pass (the
+    /// model materialises logits a bounded number of rows at a time, whatever the vocabulary).
     private func evalGroups() -> [[TokenBatch]] {
-        let maximumTokens = max(1, (256 << 20) / (4 * model.config.vocabSize))
-        var groups: [[TokenBatch]] = [], current: [TokenBatch] = [], tokens = 0
-        for row in data.eval {
-            if !current.isEmpty && (current.count >= max(1, recipe.evalBatchSize) || tokens + row.count > maximumTokens) {
-                groups.append(current)
-                current = []
-                tokens = 0
-            }
-            current.append(row)
-            tokens += row.count
+        stride(from: 0, to: data.eval.count, by: max(1, recipe.evalBatchSize)).map {
+            Array(data.eval[$0..<min($0 + max(1, recipe.evalBatchSize), data.eval.count)])
         }
-        if !current.isEmpty { groups.append(current) }
-        return groups
     }
 
     private func record(_ entry: TrainingLogEntry) throws {

@@ -96,14 +96,10 @@ public final class TrainableModel {
     }
 
     /// Loss sum, supervised positions and correct argmax predictions of one micro-batch, without
-    /// dropout. Uses the model's public `logits` (the whole [T, V] at once; the caller bounds T).
-    func evaluate(_ sequence: TokenBatch) throws -> (lossSum: Double, count: Int, correct: Int) {
-        let batch = sequence
-        let logits = try model.logits(batch)
-        let labels = batch.shiftedLabels
-        return labels.withUnsafeBufferPointer { labels in
-            scoreLogits(logits.pointer, labels: labels.baseAddress!, rows: batch.count, vocabulary: model.config.vocabSize)
-        }
+    /// dropout (the model computes them in bounded logits chunks).
+    func evaluate(_ batch: TokenBatch) throws -> (lossSum: Double, count: Int, correct: Int) {
+        let result = try model.forward(batch)
+        return (result.lossSum, result.count, result.correct)
     }
 
     public func setTraining(_ training: Bool) { adapters.setTraining(training) }
@@ -143,23 +139,4 @@ public final class TrainableModel {
             live.b.pointer.update(from: stored.b.pointer, count: live.b.count)
         }
     }
-}
-
-/// Cross-entropy (Double, log-sum-exp) and argmax accuracy of logits [rows, V] against labels
-/// already shifted (-100 skipped).
-func scoreLogits(_ logits: UnsafePointer<Float>, labels: UnsafePointer<Int32>, rows: Int, vocabulary V: Int)
-    -> (lossSum: Double, count: Int, correct: Int) {
-    var lossSum = 0.0, count = 0, correct = 0
-    for t in 0..<rows where labels[t] != TokenBatch.ignoreIndex {
-        let row = logits + t * V
-        var best = 0
-        var maximum = row[0]
-        for v in 1..<V where row[v] > maximum { maximum = row[v]; best = v }
-        var sum = 0.0
-        for v in 0..<V { sum += exp(Double(row[v] - maximum)) }
-        lossSum += (Double(maximum) + log(sum)) - Double(row[Int(labels[t])])
-        count += 1
-        if best == Int(labels[t]) { correct += 1 }
-    }
-    return (lossSum, count, correct)
 }
