@@ -24,7 +24,7 @@ enum TrainCommand: Subcommand {
         let recipe = try Recipe.load(file: arguments.positionals[0], overrides: arguments.all("set"))
         let training = TrainingRun(recipe: recipe)
         if arguments.has("dry-run") {
-            _ = try training.prepare()
+            _ = try training.prepare(planOnly: true)
             print("dry run: recipe, model and data are valid; nothing trained")
             return
         }

@@ -20,8 +20,10 @@ public final class TrainableModel {
     public var config: KimiConfig { model.config }
 
     /// Loads the model folder and attaches fresh adapters from the recipe's LoRA keys (or the
-    /// `adapter_name_or_path` adapter, to continue training it).
-    public init(recipe: Recipe) throws {
+    /// `adapter_name_or_path` adapter, to continue training it). With `planOnly` (train --dry-run)
+    /// no adapter is allocated: the audit counts what the targets would create, so a plan for a
+    /// 1T checkpoint (billions of LoRA parameters) runs on a machine that could not hold them.
+    public init(recipe: Recipe, planOnly: Bool = false) throws {
         let directory = URL(fileURLWithPath: recipe.modelPath)
         do {
             model = try KimiModel.load(directory: directory)
@@ -33,6 +35,19 @@ public final class TrainableModel {
             throw TrainingError.unsupported(key: "lora_merge_aware", reason: "merge-aware training is not wired into 'train' yet; set it to false")
         }
         do {
+            if planOnly && recipe.adapterPath == nil {
+                adapters = LoRAAdapterSet(config: lora)
+                var implied: [String: (rank: Int, parameters: Int)] = [:]
+                for spec in ProjectionInventory.projections(of: model.config)
+                where lora.targets.matches(spec.path) && (lora.layers?.contains(spec.layer) ?? true) {
+                    implied[spec.path] = (lora.rank, lora.rank * (spec.inFeatures + spec.outFeatures))
+                }
+                audit = try CoverageAudit(config: model.config, lora: lora, adapted: implied)
+                try audit.requireComplete()
+                parameters = []
+                mappedBaseBytes = Self.safetensorsBytes(in: directory)
+                return
+            }
             if let adapterPath = recipe.adapterPath {
                 var shapes: [String: (inFeatures: Int, outFeatures: Int)] = [:]
                 for (path, projection) in model.projections { shapes[path] = (projection.inFeatures, projection.outFeatures) }

@@ -42,13 +42,13 @@ public final class TrainingRun {
 
     /// Loads the model (with adapters), the tokenizer, template and data, and computes the plan:
     /// all `--dry-run` does. Prints the recipe notes, the data lines, the coverage audit and the plan.
-    public func prepare() throws -> Prepared {
+    public func prepare(planOnly: Bool = false) throws -> Prepared {
         for note in recipe.notes { options.output("note: \(note)") }
         if recipe.threads > 0 {
             BLAS.setThreadCount(recipe.threads)
             Parallel.workerCount = recipe.threads
         }
-        let model = try TrainableModel(recipe: recipe)
+        let model = try TrainableModel(recipe: recipe, planOnly: planOnly)
         let data = try TrainingData.load(recipe: recipe, vocabularySize: model.config.vocabSize,
                                          cacheDirectory: outputDirectory.appendingPathComponent("token_cache"))
         if let maxPositions = data.train.map(\.count).max(), maxPositions > model.config.maxPositionEmbeddings {
