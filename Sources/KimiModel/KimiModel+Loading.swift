@@ -88,9 +88,23 @@ extension KimiModel {
 
 extension KimiModel {
     /// Loads config.json and the safetensors shards of a checkpoint directory (flat or nested layout).
-    public static func load(directory: URL) throws -> KimiModel {
+    /// Without a `residency`, dense weights are expanded to Float32 when that takes at most 40% of
+    /// physical memory, else left BF16 in the mapped shards (a real 1T checkpoint).
+    public static func load(directory: URL, residency: DenseWeightResidency? = nil) throws -> KimiModel {
         let config = try KimiConfig.load(directory: directory)
         let reader = try CheckpointReader(directory: directory, expectedGroupSize: config.quantization?.groupSize)
-        return try KimiModel(config: config, weights: reader)
+        let chosen = residency ?? .automatic(denseBF16Bytes: denseBF16Bytes(reader))
+        return try KimiModel(config: config, weights: reader, residency: chosen)
+    }
+
+    /// Bytes of the checkpoint's BF16 tensors (the weights the residency decides about).
+    static func denseBF16Bytes(_ reader: CheckpointReader) -> Int {
+        var total = 0
+        for shard in reader.shards {
+            for name in shard.names where shard.dtype(of: name) == .bfloat16 && !name.hasSuffix(".weight_scale") {
+                total += shard.byteCount(of: name) ?? 0
+            }
+        }
+        return total
     }
 }

@@ -10,7 +10,9 @@ import Storage
 public final class KimiModel {
     public let config: KimiConfig
     /// [V, C] token embedding.
-    public let embedding: Tensor
+    public let embedding: TokenEmbedding
+    /// Where the BF16 (non-expert) base weights live: expanded to Float32, or mapped.
+    public let residency: DenseWeightResidency
     public let layers: [DecoderLayer]
     public let finalNorm: RMSNormWeight
     /// [V, C]; not listed in `projections` (not a LoRA target here).
@@ -28,15 +30,23 @@ public final class KimiModel {
     let scratch: DequantizationScratch
     let projectionIndex: [String: FrozenProjection]
 
-    public init(config: KimiConfig, weights: any WeightStore) throws {
+    /// - Parameter residency: where dense BF16 weights live; `.mappedBF16` needs a store that can map
+    ///   them (a checkpoint on disk) and falls back to Float32 per tensor otherwise.
+    public init(config: KimiConfig, weights: any WeightStore, residency: DenseWeightResidency = .float32) throws {
         try Self.validate(config)
         self.config = config
+        self.residency = residency
         let scratch = DequantizationScratch()
         self.scratch = scratch
-        let loader = WeightLoader(store: weights, scratch: scratch)
+        let loader = WeightLoader(store: weights, scratch: scratch, residency: residency)
         let C = config.hiddenSize, V = config.vocabSize
         let prefix = config.tensorPrefix
-        embedding = try loader.tensor(prefix + "model.embed_tokens.weight", shape: [V, C])
+        let embeddingName = prefix + "model.embed_tokens.weight"
+        if residency == .mappedBF16, let view = try loader.mappedView(embeddingName, shape: [V, C]) {
+            embedding = .bfloat16(view)
+        } else {
+            embedding = .float32(try loader.tensor(embeddingName, shape: [V, C]))
+        }
         rotaryEmbedding = try RotaryEmbedding(config: config)
         rotary = RotaryCache(embedding: rotaryEmbedding)
         var projections: [(path: String, projection: FrozenProjection)] = []
@@ -50,7 +60,7 @@ public final class KimiModel {
         projectionIndex = Dictionary(projections.map { ($0.path, $0.projection) }, uniquingKeysWith: { first, _ in first })
         finalNorm = try loader.norm(prefix + "model.norm.weight", dim: C, eps: Float(config.rmsNormEps))
         if config.tieWordEmbeddings && !weights.contains(prefix + "lm_head.weight") {
-            lmHead = FrozenProjection(base: .dense(embedding), scratch: scratch)
+            lmHead = FrozenProjection(base: embedding.projectionBase, scratch: scratch)
         } else {
             lmHead = try loader.projection(prefix + "lm_head", out: V, in: C)
         }
@@ -84,7 +94,7 @@ public final class KimiModel {
                 let context = LayerContext(tokens: T, positions: positions.baseAddress!, segmentIds: segments.baseAddress!, rotary: rotary)
                 var x = Tensor(shape: [T, C])
                 batch.inputIds.withUnsafeBufferPointer { ids in
-                    Kernels.gatherRows(embedding.pointer, columns: C, indices: ids.baseAddress!, count: T, output: x.pointer)  // x [T, C]
+                    embedding.gather(ids.baseAddress!, count: T, columns: C, into: x.pointer)  // x [T, C]
                 }
                 var inputs: [Tensor] = []
                 var saved: [DecoderLayer.Activations] = []

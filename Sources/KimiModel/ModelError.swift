@@ -13,8 +13,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case positionOutOfRange(index: Int, position: Int32, maxPositions: Int)
     /// The batch's arrays disagree in length, or it has no tokens.
     case malformedBatch(String)
-    /// An adapter file whose tensors do not fit this model.
-    case adapterMismatch(file: String, tensor: String, reason: String)
+    /// An adapter names a projection this model does not have.
+    case unknownProjection(String)
 
     public var description: String {
         switch self {
@@ -30,8 +30,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
             return "position \(position) at token index \(index) is beyond max_position_embeddings \(maxPositions) (sequence too long)"
         case .malformedBatch(let message):
             return "malformed batch: \(message)"
-        case .adapterMismatch(let file, let tensor, let reason):
-            return "\(file): adapter tensor '\(tensor)': \(reason)"
+        case .unknownProjection(let path):
+            return "this model has no projection '\(path)' to attach an adapter to"
         }
     }
 }

@@ -79,5 +79,10 @@ public struct PreTokenizedDataError: Error, CustomStringConvertible, Equatable {
     public let file: String
     public let line: Int?
     public let message: String
+
+    public init(file: String, line: Int?, message: String) {
+        self.file = file; self.line = line; self.message = message
+    }
+
     public var description: String { line.map { "\(file):\($0): \(message)" } ?? "\(file): \(message)" }
 }

@@ -31,6 +31,10 @@ extension KimiModel {
             result.sequences += group.count
             index += group.count
         }
+        guard result.tokens > 0 else {
+            throw PreTokenizedDataError(file: file, line: nil,
+                                        message: "no label tokens to evaluate (every label is -100 or every sequence has one token)")
+        }
         return result
     }
 

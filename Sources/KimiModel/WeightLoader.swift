@@ -6,6 +6,7 @@ import Storage
 struct WeightLoader {
     let store: any WeightStore
     let scratch: DequantizationScratch
+    var residency: DenseWeightResidency = .float32
 
     func tensor(_ name: String, shape: [Int]) throws -> Tensor {
         guard store.contains(name) else { throw ModelError.missingTensor(name) }
@@ -25,7 +26,20 @@ struct WeightLoader {
             }
             return FrozenProjection(base: .int4(packed), scratch: scratch)
         }
-        return FrozenProjection(base: .dense(try tensor(module + ".weight", shape: [out, inFeatures])), scratch: scratch)
+        let name = module + ".weight"
+        if residency == .mappedBF16, let view = try mappedView(name, shape: [out, inFeatures]) {
+            return FrozenProjection(base: .bfloat16(view), scratch: scratch)
+        }
+        return FrozenProjection(base: .dense(try tensor(name, shape: [out, inFeatures])), scratch: scratch)
+    }
+
+    /// The BF16 view of `name` after the same existence and shape checks as `tensor`, or nil when the
+    /// store cannot map it (in-memory stores, F32/FP8 tensors), in which case the caller expands it.
+    func mappedView(_ name: String, shape: [Int]) throws -> TensorView? {
+        guard store.contains(name) else { throw ModelError.missingTensor(name) }
+        let actual = try store.shape(of: name)
+        guard actual == shape else { throw ModelError.shapeMismatch(tensor: name, expected: shape, actual: actual) }
+        return try store.bfloat16View(name)
     }
 
     func norm(_ name: String, dim: Int, eps: Float) throws -> RMSNormWeight {

@@ -1,3 +1,5 @@
+import Storage
+
 /// Errors in adapter configuration, adapter files and merging, each naming the module or file.
 public enum LoRAError: Error, CustomStringConvertible, Equatable {
     case targetMatchesNothing(String, suggestion: String?)
@@ -31,24 +33,7 @@ public enum LoRAError: Error, CustomStringConvertible, Equatable {
     }
 
     static func suggestion(for entry: String, paths: [String]) -> String? {
-        let names = Set(paths.compactMap { $0.split(separator: ".").last.map(String.init) }) .union(LoRATargets.groupNames)
-        var best: (String, Int)?
-        for n in names {
-            let d = levenshtein(entry, n)
-            if d <= max(2, entry.count / 3), best == nil || d < best!.1 { best = (n, d) }
-        }
-        return best?.0
-    }
-
-    private static func levenshtein(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
-        var prev = Array(0...b.count), cur = prev
-        for i in 1...a.count {
-            cur[0] = i
-            for j in 1...b.count { cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)) }
-            swap(&prev, &cur)
-        }
-        return prev[b.count]
+        let names = Set(paths.compactMap { $0.split(separator: ".").last.map(String.init) }).union(LoRATargets.groupNames)
+        return NameSuggestion.nearest(entry, in: Array(names))
     }
 }

@@ -48,6 +48,13 @@ public final class AtomicFileWriter {
         try bytes.withUnsafeBytes { try write($0) }
     }
 
+    /// Moves past `count` bytes without writing them; they read as zeros (a hole) once the file
+    /// is extended or written beyond them.
+    public func skip(_ count: Int) throws {
+        guard lseek(fd, off_t(count), SEEK_CUR) >= 0 else { throw failure("lseek failed") }
+        offset += count
+    }
+
     /// Extends the file to `size` bytes without writing them: the new range is a hole that reads as
     /// zeros and takes no disk space (sparse checkpoints).
     public func extend(to size: Int) throws {

@@ -14,10 +14,14 @@ public struct CheckpointGenerator {
         public var preset: CheckpointPreset
         public var nested: Bool
         public var seed: UInt64
-        /// Write shards as holes of zeros (ftruncate): the true layout at no disk cost.
+        /// Write shards as holes of zeros (ftruncate): the true layout at no disk cost. Only the
+        /// 8-byte INT4 `weight_shape` tensors are written, so INT4 modules still load.
         public var sparse: Bool
         /// File name -> contents (tiktoken.model, tokenizer_config.json, chat_template.jinja...).
         public var extraFiles: [(name: String, contents: [UInt8])]
+        /// The tokenizer's base rank count when it differs from the preset's (vocab_size and the
+        /// special-token ids in config.json follow it).
+        public var baseTokenCount: Int?
 
         public init(preset: CheckpointPreset, nested: Bool? = nil, seed: UInt64 = 0, sparse: Bool = false,
                     extraFiles: [(name: String, contents: [UInt8])] = []) {
@@ -45,12 +49,14 @@ public struct CheckpointGenerator {
         do { try fm.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
             throw CheckpointError.io(file: directory.path, reason: "cannot create folder (\(error.localizedDescription))")
         }
-        let config = options.preset.config(nested: options.nested)
+        let config = options.preset.config(nested: options.nested, baseTokens: options.baseTokenCount)
         let layout = KimiTensorLayout(config: config)
         let specs = layout.tensorSpecs()
         let source = WeightSource(layout: layout, seed: options.seed)
         let writer = ShardedCheckpointWriter(directory: directory, sharding: options.preset.sharding)
-        let shards = try writer.write(specs, sparse: options.sparse) { spec, out in try source.write(spec, to: out) }
+        let shards = try writer.write(specs, sparse: options.sparse, keepInSparse: { $0.name.hasSuffix(".weight_shape") }) { spec, out in
+            try source.write(spec, to: out)
+        }
         for file in options.extraFiles {
             try AtomicFile.write(file.contents, to: directory.appendingPathComponent(file.name))
         }

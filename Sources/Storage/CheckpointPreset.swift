@@ -23,8 +23,12 @@ public enum CheckpointPreset: String, Sendable, CaseIterable {
     /// The INT4 group size (group_size 32 needs every expert in-feature count divisible by 32).
     public static let groupSize = 32
 
-    public func config(nested: Bool) -> KimiConfig {
-        let vocab = baseTokenCount + Self.specialTokenCount
+    /// The preset's config. `baseTokens` overrides the base vocabulary size (a trained BPE
+    /// vocabulary may come out smaller than asked when its sample text runs out of pairs); the
+    /// special-token ids follow it.
+    public func config(nested: Bool, baseTokens: Int? = nil) -> KimiConfig {
+        let base = baseTokens ?? baseTokenCount
+        let vocab = base + Self.specialTokenCount
         let quantization = QuantizationConfig(groupSize: Self.groupSize, ignore: [
             "lm_head", "re:.*self_attn.*", "re:.*shared_experts.*", "re:.*mlp\\.(gate|up|gate_up|down)_proj.*",
         ])
@@ -55,9 +59,9 @@ public enum CheckpointPreset: String, Sendable, CaseIterable {
                            ropeScaling: RopeScaling(factor: 64, originalMaxPositionEmbeddings: 4096, betaFast: 32, betaSlow: 1, mscale: 1, mscaleAllDim: 1),
                            maxPositionEmbeddings: 262_144, vocabSize: vocab)
         }
-        c.bosTokenId = baseTokenCount
-        c.eosTokenId = baseTokenCount + 1
-        c.padTokenId = baseTokenCount + 255
+        c.bosTokenId = base
+        c.eosTokenId = base + 1
+        c.padTokenId = base + 255
         c.quantization = quantization
         c.tensorPrefix = nested ? "language_model." : ""
         return c

@@ -64,8 +64,10 @@ public final class CheckpointReader: WeightStore, @unchecked Sendable {
             throw CheckpointError.malformedIndex(file: url.path, reason: "no 'weight_map' object")
         }
         return try weightMap.pairs.map { pair in
-            guard let shard = pair.value.stringValue, !shard.isEmpty, !shard.contains("/") || !shard.hasPrefix("/") else {
-                throw CheckpointError.malformedIndex(file: url.path, reason: "weight_map['\(pair.key)'] is not a shard file name")
+            // Shards live beside the index: a relative name without '..' components.
+            guard let shard = pair.value.stringValue, !shard.isEmpty, !shard.hasPrefix("/"),
+                  !shard.split(separator: "/").contains("..") else {
+                throw CheckpointError.malformedIndex(file: url.path, reason: "weight_map['\(pair.key)'] is not a shard file name beside the index")
             }
             return (pair.key, shard)
         }
@@ -108,6 +110,11 @@ public final class CheckpointReader: WeightStore, @unchecked Sendable {
             FP8E4M3.dequantize(codes: codes, rows: rows, columns: columns, scaleInverse: scaleValues.pointer, into: out.pointer)
         }
         return out
+    }
+
+    public func bfloat16View(_ name: String) throws -> TensorView? {
+        let v = try view(name)
+        return v.dtype == .bfloat16 ? v : nil
     }
 
     public func packedInt4(module: String) throws -> PackedInt4Matrix? {

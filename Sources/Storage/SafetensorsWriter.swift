@@ -57,10 +57,17 @@ public final class SafetensorsWriter {
         skipEmptyTensors()
     }
 
-    /// Tensors sorted by decreasing element size (stable), so each starts aligned.
+    /// Tensors sorted by decreasing element size, so each starts aligned; within one element size,
+    /// tiny tensors (INT4 `weight_shape`, 64 bytes or less) come first so that in a sparse shard
+    /// the few bytes actually written share disk blocks instead of touching one block each.
+    /// Otherwise the given order is kept.
     public static func alignedOrder(_ specs: [TensorSpec]) -> [TensorSpec] {
         specs.enumerated().sorted { a, b in
-            a.element.dtype.size != b.element.dtype.size ? a.element.dtype.size > b.element.dtype.size : a.offset < b.offset
+            let x = a.element, y = b.element
+            if x.dtype.size != y.dtype.size { return x.dtype.size > y.dtype.size }
+            let xTiny = x.byteCount <= 64, yTiny = y.byteCount <= 64
+            if xTiny != yTiny { return xTiny }
+            return a.offset < b.offset
         }.map(\.element)
     }
 
@@ -91,6 +98,15 @@ public final class SafetensorsWriter {
 
     public func append<T>(contentsOf values: [T]) throws {
         try values.withUnsafeBytes { try append($0) }
+    }
+
+    /// Leaves the rest of the current tensor unwritten (a hole of zeros in a sparse file) and
+    /// moves to the next one.
+    public func skipCurrentTensor() throws {
+        guard currentTensor != nil else { return }
+        try file.skip(remainingInTensor)
+        remainingInTensor = 0
+        skipEmptyTensors()
     }
 
     /// Checks every declared byte was written, then fsyncs and renames into place. With

@@ -57,10 +57,12 @@ public struct ShardedCheckpointWriter {
     }
 
     /// Writes every shard, calling `data(spec, writer)` once per tensor in each shard's write
-    /// order to stream that tensor's bytes (not called when `sparse`: data stays holes of zeros).
-    /// Returns the shard file names.
+    /// order to stream that tensor's bytes. When `sparse`, only tensors `keepInSparse` selects
+    /// are written (small metadata such as INT4 `weight_shape`, so loaders still see consistent
+    /// shapes); the rest stay holes of zeros that take no disk space. Returns the shard file names.
     @discardableResult
     public func write(_ specs: [TensorSpec], sparse: Bool = false,
+                      keepInSparse: (TensorSpec) -> Bool = { _ in false },
                       data: (TensorSpec, SafetensorsWriter) throws -> Void) throws -> [String] {
         let shards = plan(specs)
         var weightMap: [(String, JSONValue)] = []
@@ -70,8 +72,8 @@ public struct ShardedCheckpointWriter {
             let name = Self.shardFileName(i, of: shards.count)
             let ordered = SafetensorsWriter.alignedOrder(shard)
             let writer = try SafetensorsWriter(destination: directory.appendingPathComponent(name), tensors: ordered)
-            if !sparse {
-                for spec in ordered { try data(spec, writer) }
+            for spec in ordered {
+                if !sparse || keepInSparse(spec) { try data(spec, writer) } else { try writer.skipCurrentTensor() }
             }
             try writer.finish(sparse: sparse)
             total += writer.totalDataBytes

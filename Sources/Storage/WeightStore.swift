@@ -12,4 +12,11 @@ public protocol WeightStore: Sendable {
     /// The INT4 pack-quantized weight of a module (`module` without `.weight_packed`), or nil when
     /// that module is stored unquantized. Decided per tensor by whether `weight_packed` exists.
     func packedInt4(module: String) throws -> PackedInt4Matrix?
+    /// A zero-copy view of a BF16 tensor when the store can give one (memory-mapped shards), so
+    /// dense weights can stay BF16 in the page cache instead of being expanded to Float32 at load.
+    func bfloat16View(_ name: String) throws -> TensorView?
+}
+
+extension WeightStore {
+    public func bfloat16View(_ name: String) throws -> TensorView? { nil }
 }

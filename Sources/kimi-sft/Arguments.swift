@@ -1,3 +1,5 @@
+import Storage
+
 /// Hand-written command-line parsing with swift-argument-parser's conventions:
 /// `--flag value` and `--flag=value`, `-h/--help` everywhere, errors as
 /// `Error: ...` / `Usage: ...` / `See 'kimi-sft <cmd> --help'` with exit code 64.
@@ -124,26 +126,5 @@ struct ParsedArguments {
 
 /// The closest candidate by edit distance, when it is close enough to be a plausible typo.
 func nearest(_ word: String, in candidates: [String]) -> String? {
-    var best: (String, Int)?
-    for c in candidates {
-        let d = editDistance(word, c)
-        if d <= max(2, word.count / 3), best == nil || d < best!.1 { best = (c, d) }
-    }
-    return best?.0
-}
-
-func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var previous = Array(0...b.count)
-    var current = [Int](repeating: 0, count: b.count + 1)
-    for i in 1...a.count {
-        current[0] = i
-        for j in 1...b.count {
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-        }
-        swap(&previous, &current)
-    }
-    return previous[b.count]
+    NameSuggestion.nearest(word, in: candidates)
 }

@@ -1,12 +1,19 @@
 import Autograd
 import Foundation
+import Trainer
 
-/// `kimi-sft bench`: measured throughput of the building blocks. One command with one flag per
-/// benchmark (`--sgemm` now; SFT tokens/sec joins later) so results share options and output style.
+/// `kimi-sft bench`: measured throughput. The default (`--sft`) is SFT training tokens/sec on a
+/// model folder; `--sgemm` and `--attention` time the building blocks. One command, one flag per
+/// benchmark, so results share options and output style.
 enum BenchCommand: Subcommand {
     static let name = "bench"
-    static let abstract = "Measure throughput (sgemm GFLOP/s, attention)."
+    static let abstract = "Measure SFT training tokens/sec (default), sgemm GFLOP/s or attention."
     static let discussion = """
+        --sft (the default, needs --model) times optimizer steps of LoRA SFT as LLaMA-Factory and \
+        KTransformers measure it: each step runs --accumulation micro-batches of one --seq-len-token \
+        sequence (seeded random ids, the first half masked as prompt) through forward, backward, \
+        clipping and AdamW; tokens/s = accumulation x seq-len / step wall time. It prints every step \
+        and the median step's processed and supervised tokens/s and the peak resident memory.
         --sgemm times an n x n x n single-precision matrix product through OpenBLAS and prints the \
         median GFLOP/s (2 n^3 floating-point operations per product) over --repeats timed runs after \
         one warm-up run. --attention times the causal attention kernels (forward, then backward) on \
@@ -14,6 +21,13 @@ enum BenchCommand: Subcommand {
         seconds and the peak resident memory, which shows the score scratch stays bounded.
         """
     static let options: [OptionSpec] = [
+        .flag("sft", help: "Benchmark SFT training tokens/sec (the default)."),
+        .value("model", "dir", help: "Model folder for --sft (e.g. from 'kimi-sft init --preset small')."),
+        .value("seq-len", "n", help: "Tokens per sequence for --sft (default 512)."),
+        .value("accumulation", "n", help: "Micro-batches per optimizer step for --sft (default 16)."),
+        .value("steps", "n", help: "Timed optimizer steps for --sft (default 3)."),
+        .value("rank", "n", help: "LoRA rank for --sft (default 8)."),
+        .value("target", "modules", help: "LoRA targets for --sft: all, or a comma-separated list (default all)."),
         .flag("sgemm", help: "Benchmark cblas_sgemm."),
         .flag("attention", help: "Benchmark the causal attention kernels."),
         .value("tokens", "n", help: "Tokens for --attention (default 2048)."),
@@ -25,12 +39,27 @@ enum BenchCommand: Subcommand {
 
     static func run(_ arguments: ParsedArguments) throws {
         try arguments.positionalCount(0...0, "none")
-        guard arguments.has("sgemm") || arguments.has("attention") else {
-            throw UsageError("Choose a benchmark: --sgemm or --attention.", command: name)
-        }
         let threads = try positive(arguments, "threads", default: ProcessInfo.processInfo.activeProcessorCount)
         BLAS.setThreadCount(threads)
         Parallel.workerCount = threads
+        if arguments.has("sft") || !(arguments.has("sgemm") || arguments.has("attention")) {
+            guard let model = arguments.value("model") else {
+                throw UsageError("--sft needs --model <dir> (or choose --sgemm / --attention).", command: name)
+            }
+            var settings = SFTBenchmark.Settings(modelPath: model)
+            settings.sequenceLength = try positive(arguments, "seq-len", default: settings.sequenceLength)
+            guard settings.sequenceLength >= 2 else { throw UsageError("Option '--seq-len' must be at least 2.", command: name) }
+            settings.accumulation = try positive(arguments, "accumulation", default: settings.accumulation)
+            settings.steps = try positive(arguments, "steps", default: settings.steps)
+            settings.rank = try positive(arguments, "rank", default: settings.rank)
+            if let target = arguments.value("target") {
+                settings.targets = target.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                guard !settings.targets.isEmpty else { throw UsageError("Option '--target' names no module.", command: name) }
+            }
+            let result = try SFTBenchmark.run(settings) { line in printError(line) }
+            for line in result.lines { print(line) }
+            return
+        }
         if arguments.has("attention") {
             try runAttention(tokens: positive(arguments, "tokens", default: 2048), heads: positive(arguments, "heads", default: 8))
         }

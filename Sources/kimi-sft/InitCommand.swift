@@ -1,4 +1,5 @@
 import Foundation
+import DataPipeline
 import Storage
 
 /// `kimi-sft init`: writes a Kimi-shaped checkpoint in the real format (see CheckpointGenerator).
@@ -15,6 +16,7 @@ enum InitCommand: Subcommand {
         .value("seed", "n", help: "Random seed (default 0)."),
         .value("layout", "flat|nested", help: "config.json layout: flat kimi_k2 or nested kimi_k25 (default: nested for k2.5, else flat)."),
         .flag("sparse", help: "Write shards as sparse files of zeros (headers only on disk)."),
+        .value("tokenizer-corpus", "file", help: "Text to train the BPE vocabulary on (default: the bundled sample chat data)."),
     ]
 
     static func run(_ arguments: ParsedArguments) throws {
@@ -38,68 +40,49 @@ enum InitCommand: Subcommand {
         }
         var options = CheckpointGenerator.Options(preset: preset, nested: nested, seed: UInt64(seedValue),
                                                   sparse: arguments.has("sparse"))
-        options.extraFiles = temporaryTokenizerFiles(preset: preset)
+        var tokenizerNote = ""
+        if preset != .k25 {
+            let corpus: String
+            if let path = arguments.value("tokenizer-corpus") {
+                do { corpus = try String(contentsOfFile: path, encoding: .utf8) } catch {
+                    throw UsageError("Cannot read --tokenizer-corpus '\(path)': \(error.localizedDescription)", command: name)
+                }
+            } else {
+                corpus = BundledTokenizerCorpus.text
+            }
+            let tokenizer = try tokenizerFiles(preset: preset, corpus: corpus)
+            options.extraFiles = tokenizer.files
+            tokenizerNote = "; tokenizer: \(tokenizer.trained) trained BPE ranks" + (tokenizer.filler > 0 ? " + \(tokenizer.filler) filler ranks" : "")
+                + " + 256 special tokens"
+        } else {
+            // The real Kimi vocabulary cannot be trained from bundled text: the sparse k2.5 layout
+            // gets the same trained tokenizer as small, padded to Kimi's 163,584 base ranks.
+            let tokenizer = try tokenizerFiles(preset: preset, corpus: BundledTokenizerCorpus.text)
+            options.extraFiles = tokenizer.files
+            tokenizerNote = "; tokenizer: \(tokenizer.trained) trained BPE ranks + \(tokenizer.filler) filler ranks (not Kimi's real vocabulary)"
+        }
         let started = Date()
         let summary = try CheckpointGenerator.generate(options, into: out)
         let seconds = Date().timeIntervalSince(started)
         print("wrote \(preset.rawValue) checkpoint to \(out.path): \(summary.tensorCount) tensors, \(summary.shardFiles.count) shard(s), "
-              + "\(summary.dataBytes) data bytes\(options.sparse ? " (sparse)" : "") in \(String(format: "%.1f", seconds)) s")
+              + "\(summary.dataBytes) data bytes\(options.sparse ? " (sparse)" : "") in \(String(format: "%.1f", seconds)) s\(tokenizerNote)")
     }
 
-    /// TEMPORARY until the lead wires DataPipeline's BPE trainer: a tiktoken.model whose base
-    /// ranks are the 256 bytes followed by deterministic concatenations of earlier tokens (a valid
-    /// but untrained merge hierarchy), the Kimi special tokens right after the base ranks, and
-    /// tokenizer_config.json / chat_template.jinja with the bundled K2.5 template.
-    static func temporaryTokenizerFiles(preset: CheckpointPreset) -> [(name: String, contents: [UInt8])] {
-        let baseCount = preset.baseTokenCount
-        var tokens: [[UInt8]] = (0..<256).map { [UInt8($0)] }
-        var seen = Set(tokens)
-        var i = 0, j = 0
-        while tokens.count < baseCount {
-            let candidate = tokens[i] + tokens[j]
-            if seen.insert(candidate).inserted { tokens.append(candidate) }
-            j += 1
-            if j > i { i += 1; j = 0 }
-        }
-        var model = ""
-        model.reserveCapacity(baseCount * 12)
-        for (rank, bytes) in tokens.enumerated() { model += Data(bytes).base64EncodedString() + " \(rank)\n" }
-
-        let named: [Int: String] = [
-            0: "[BOS]", 1: "[EOS]", 2: "<|im_end|>", 3: "<|im_user|>", 4: "<|im_assistant|>", 6: "<|start_header_id|>",
-            7: "<|end_header_id|>", 9: "[EOT]", 10: "<|im_system|>", 11: "<|tool_calls_section_begin|>",
-            12: "<|tool_calls_section_end|>", 13: "<|tool_call_begin|>", 14: "<|tool_call_argument_begin|>",
-            15: "<|tool_call_end|>", 17: "<|im_middle|>", 18: "<|media_begin|>", 19: "<|media_content|>",
-            20: "<|media_end|>", 21: "<|media_pad|>", 22: "<think>", 23: "</think>", 254: "[UNK]", 255: "[PAD]",
-        ]
-        var added = JSONObject()
-        for k in 0..<CheckpointPreset.specialTokenCount {
-            let id = baseCount + k
-            added["\(id)"] = .object(JSONObject([
-                ("content", .string(named[k] ?? "<|reserved_token_\(id)|>")), ("lstrip", .bool(false)),
-                ("normalized", .bool(false)), ("rstrip", .bool(false)), ("single_word", .bool(false)), ("special", .bool(true)),
-            ]))
-        }
+    /// The tokenizer files of a tiny or small model: a byte-level BPE vocabulary trained on the
+    /// bundled sample chat data (padded to the preset's size when the text runs out of pairs), the
+    /// Kimi special tokens right after the base ranks, and the bundled K2.5 chat template.
+    static func tokenizerFiles(preset: CheckpointPreset, corpus: String) throws -> (files: [(name: String, contents: [UInt8])], trained: Int, filler: Int) {
+        let trained = BPETrainer(targetVocabularySize: preset.baseTokenCount).train(text: corpus)
+        let (tokens, filler) = VocabularyPadding.padded(trained, to: preset.baseTokenCount)
         let template = BundledChatTemplate.kimiK25
-        let config = JSONValue.object(JSONObject([
-            ("added_tokens_decoder", .object(added)),
-            ("additional_special_tokens", .array(["<|im_end|>", "<|im_user|>", "<|im_assistant|>", "<|start_header_id|>",
-                                                  "<|end_header_id|>", "[EOT]", "<|im_system|>", "<|im_middle|>"].map { .string($0) })),
-            ("auto_map", .object(JSONObject([("AutoTokenizer", .array([.string("tokenization_kimi.TikTokenTokenizer"), .null]))]))),
-            ("bos_token", .string("[BOS]")),
-            ("chat_template", .string(template)),
-            ("clean_up_tokenization_spaces", .bool(false)),
-            ("eos_token", .string("[EOS]")),
-            ("extra_special_tokens", .object(JSONObject())),
-            ("model_max_length", .int(1_048_576)),
-            ("pad_token", .string("[PAD]")),
-            ("tokenizer_class", .string("TikTokenTokenizer")),
-            ("unk_token", .string("[UNK]")),
-        ]))
-        return [
-            ("tiktoken.model", Array(model.utf8)),
-            ("tokenizer_config.json", Array((JSONSerializer(indent: 2).serialize(config) + "\n").utf8)),
+        var config = TokenizerConfig(bosToken: "[BOS]", eosToken: "[EOS]", padToken: "[PAD]", unknownToken: "[UNK]",
+                                     chatTemplate: template)
+        for (id, name) in KimiSpecialTokens.defaults(baseCount: tokens.count) { config.addedTokens[id] = name }
+        let files: [(name: String, contents: [UInt8])] = [
+            (TokenizerFiles.rankFileName, Array(TiktokenRankFile.serialize(tokens).utf8)),
+            (TokenizerFiles.configFileName, Array(config.serialized().utf8)),
             ("chat_template.jinja", Array(template.utf8)),
         ]
+        return (files, trained.count, filler)
     }
 }

@@ -131,25 +131,25 @@ private final class RenderSink {
 
 enum RenderCommandError: Error, CustomStringConvertible {
     case cannotWrite(path: String)
-    case missingTemplate(model: String)
 
     var description: String {
         switch self {
         case .cannotWrite(let path): return "\(path): cannot create output file"
-        case .missingTemplate(let model): return "\(model): no chat template (chat_template.jinja or tokenizer_config.json chat_template)"
         }
     }
 }
 
-/// Loads the chat template and tokenizer `render` uses.
-/// Interim: the Jinja engine (`ChatTemplate`) and `TiktokenTokenizer` land on main from their
-/// own branches; until this file is switched to them, loading reports that they are missing.
+/// Loads the chat template and tokenizer `render` uses: the template from --template or the
+/// model directory; the tokenizer from the model directory's tiktoken.model when there is one.
 enum RenderInputs {
     static func renderer(model: String?, template: String?) throws -> any ChatRenderer {
-        throw RenderCommandError.missingTemplate(model: template ?? model ?? "")
+        if let template { return try ChatTemplate(contentsOf: URL(fileURLWithPath: template)) }
+        return try ChatTemplate(modelDirectory: URL(fileURLWithPath: model ?? "."))
     }
 
     static func tokenizer(model: String) throws -> (any TextTokenizer)? {
-        nil
+        let directory = URL(fileURLWithPath: model)
+        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("tiktoken.model").path) else { return nil }
+        return try TiktokenTokenizer(directory: directory)
     }
 }

@@ -10,6 +10,7 @@ enum CommandRegistry {
         TokenizeCommand.self,
         RenderCommand.self,
         EvalCommand.self,
+        TrainCommand.self,
         MergeCommand.self,
     ]
 }

@@ -101,6 +101,17 @@ struct DatasetFormatTests {
         (#"{"input_ids": [1, -5]}"#, "input_ids[1] must be a token id"),
         (#"{"input_ids": []}"#, "input_ids is empty"),
         (#"{"text": "x"}"#, "cannot tell the dataset format from keys [text]"),
+        (#"{"messages": [{"role": "user", "content": "x", "name": 5}]}"#, "messages[0].name must be a string, got a number"),
+        (#"{"messages": [{"role": "assistant", "content": "x", "reasoning_content": []}]}"#, "messages[0].reasoning_content must be a string"),
+        (#"{"messages": [{"role": "assistant", "content": "x", "tool_calls": {}}]}"#, "messages[0].tool_calls must be an array, got an object"),
+        (#"{"messages": [{"role": "assistant", "tool_calls": [{"function": {"arguments": "{}"}}]}]}"#, "tool_calls[0].function.name must be a string"),
+        (#"{"messages": [{"role": "user", "content": ["x"]}]}"#, "messages[0].content[0] must be an object"),
+        (#"{"messages": [{"role": "user", "content": [{"type": "text"}]}]}"#, "messages[0].content[0].text must be a string"),
+        (#"{"messages": [{"role": "tool", "content": "r", "tool_call_id": 3}]}"#, "messages[0].tool_call_id must be a string"),
+        (#"{"messages": [{"role": "user", "content": "x"}], "tools": [{"description": "no name"}]}"#, "tools[0].name must be a string"),
+        (#"{"conversations": [{"from": "gpt"}]}"#, "conversations[0].value must be a string"),
+        (#"{"instruction": "i", "output": ["ranked", "outputs"]}"#, "output must be a string, got an array"),
+        (#"{"input_ids": [1, 2.5]}"#, "input_ids[1] must be a token id"),
     ]
 
     @Test("malformed records are errors naming file:line and the field", arguments: malformed)

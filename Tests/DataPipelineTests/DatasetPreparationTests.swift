@@ -19,11 +19,11 @@ struct DatasetPreparationTests {
         let first = try run(prep)
         #expect(first.cache == .built(reason: "no cache at \(dir.file("c.h5").path)"))
         #expect(first.dataset.recordsRead == 6 && first.packing.examplesPacked == 6)
-        #expect(first.batches.allSatisfy { $0.count <= 128 } && first.batches.count < 6)
+        #expect(first.sequences.allSatisfy { $0.count <= 128 } && first.sequences.count < 6)
         prep.packing = false
         let second = try run(prep)
-        #expect(second.cache == .reused && second.batches.count == 6 && second.dataset.recordsRead == 6)
-        #expect(second.batches.map(\.inputIds).joined().elementsEqual(first.batches.map(\.inputIds).joined()))
+        #expect(second.cache == .reused && second.sequences.count == 6 && second.dataset.recordsRead == 6)
+        #expect(second.sequences.map(\.inputIds).joined().elementsEqual(first.sequences.map(\.inputIds).joined()))
         prep.masks.trainOnPrompt = true
         #expect(try run(prep).cache == .built(reason: "options differs"))
         try Data((lines + [lines[0]]).joined(separator: "\n").utf8).write(to: data)

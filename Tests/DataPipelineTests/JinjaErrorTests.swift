@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Storage
 @testable import DataPipeline
@@ -93,9 +94,59 @@ struct JinjaErrorTests {
         #expect(message.contains("nested"), "\(message)")
     }
 
+    @Test("long operator chains are refused at parse time")
+    func longChains() {
+        let source = "{{ " + Array(repeating: "1", count: 3000).joined(separator: " + ") + " }}"
+        guard case .syntax(let message, _, _)? = failure(source) else { Issue.record("3000-term chain accepted"); return }
+        #expect(message.contains("nested"), "\(message)")
+    }
+
+    @Test("nesting just under the caps renders; past them is a syntax error")
+    func nestingCaps() throws {
+        let chain = "{{ " + Array(repeating: "1", count: 99).joined(separator: " + ") + " }}"
+        #expect(try JinjaTemplate(chain).render([:]) == "99")
+        let blocks = { (n: Int) in String(repeating: "{% if true %}", count: n) + "x" + String(repeating: "{% endif %}", count: n) }
+        #expect(try JinjaTemplate(blocks(90)).render([:]) == "x")
+        guard case .syntax(let message, _, _)? = failure(blocks(150)) else { Issue.record("150 nested blocks accepted"); return }
+        #expect(message.contains("nested"), "\(message)")
+    }
+
+    @Test("integer edge cases fail with errors instead of trapping", arguments: [
+        "{{ 1e20 | int }}", "{{ '1e300' | int }}", "{{ 'ab' * 9223372036854775807 }}", "{{ [1] * 9223372036854775807 }}",
+        "{{ -(-9223372036854775807 - 1) }}", "{{ (-9223372036854775807 - 1) // -1 }}", "{{ (-9223372036854775807 - 1) | abs }}",
+        "{{ 9223372036854775807 + 1 }}", "{{ 3 ** 100 }}", "{{ '%d' % 1e30 }}",
+    ])
+    func integerEdges(source: String) {
+        #expect(failure(source) != nil, "\(source) rendered without an error")
+    }
+
+    @Test("ranges with extreme bounds are measured without overflow")
+    func extremeRanges() throws {
+        if case .limitExceeded? = failure("{{ range(-9223372036854775807, 9223372036854775807) | length }}") {} else {
+            Issue.record("extreme range was not refused")
+        }
+        let text = try JinjaTemplate("{{ range(9223372036854775800, 9223372036854775807, 3) | list }}").render([:])
+        #expect(text == "[9223372036854775800, 9223372036854775803, 9223372036854775806]", "\(text)")
+    }
+
     @Test("namespace rejects underscore attributes like HF's TemplateNamespace")
     func namespaceUnderscore() {
         guard case .runtime(let message, _, _)? = failure("{% set ns = namespace(_x=1) %}") else { Issue.record("accepted"); return }
         #expect(message.contains("underscore"), "\(message)")
+    }
+}
+
+@Suite("Jinja globals")
+struct JinjaGlobalsTests {
+    @Test("strftime_now formats the template's clock in local time")
+    func strftimeNow() throws {
+        var template = try JinjaTemplate("{{ strftime_now('%Y-%m-%d %H:%M') }}")
+        let date = Date(timeIntervalSince1970: 1_721_995_200)   // 2024-07-26 12:00 UTC
+        template.clock = { date }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = .current
+        formatter.dateFormat = "yyyy-MM-dd HH:mm"
+        #expect(try template.render([:]) == formatter.string(from: date))
     }
 }

@@ -90,6 +90,23 @@ struct MaskBuilderTests {
         #expect(examples.count == 1 && trainedSpans(examples[0]) == ["</think>b<|im_end|>"])
     }
 
+    @Test("turns whose reasoning the template does not render are counted, others not")
+    func reasoningDropped() throws {
+        let chain = Conversation(messages: [
+            message("user", "q"),
+            message("assistant", "c", reasoning: "shown in its own example", toolCalls: [toolCall("functions.f:0", "f", "{}")]),
+            message("tool", "x", toolCallId: "functions.f:0"),
+            message("assistant", "a", reasoning: "dropped by the template"),
+        ])
+        #expect(try builder().masked(chain, record: "r").turnsWithReasoningDropped == 1)
+        #expect(try builder(renderer: ToyKimiRenderer(dropsHistoryReasoning: false)).masked(chain, record: "r").turnsWithReasoningDropped == 0)
+        var off = chain
+        off.templateKeywords["thinking"] = .bool(false)
+        #expect(try builder().masked(off, record: "r").turnsWithReasoningDropped == 2)
+        let noReasoning = Conversation(messages: [message("user", "q"), message("assistant", "a")])
+        #expect(try builder().masked(noReasoning, record: "r").turnsWithReasoningDropped == 0)
+    }
+
     @Test("errors name the record: no assistant, template failure, non-append-only template")
     func errors() throws {
         #expect(throws: MaskError.noAssistantTurn(record: "d.jsonl:9")) {

@@ -64,6 +64,6 @@ struct PackingTests {
     @Test("empty input gives no batches")
     func empty() {
         let (batches, summary) = SequencePacker(cutoffLength: 8, packing: true).pack([])
-        #expect(batches.isEmpty && summary.windows == 0 && TokenBatch().segmentRanges.isEmpty)
+        #expect(batches.isEmpty && summary.windows == 0 && PackedSequence().segmentRanges.isEmpty)
     }
 }

@@ -118,6 +118,17 @@ import TestSupport
         }
     }
 
+    /// The escape path of the JSON parser (runs copied in bulk, \\u escapes encoded directly),
+    /// which JSONL records from `json.dumps` (ensure_ascii, code with quotes and newlines) hit most.
+    @Test func escapedStringsInRecords() throws {
+        let line = #"{"s": "plain \"quoted\" line\nnext\ttab \u00e9\u4e2d\u6587 \ud83d\ude00 end\\", "t": "\u0041\u07ff\u0800\uffff"}"#
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let url = try Self.write(Array((line + "\n").utf8), "esc.jsonl", in: dir)
+        let record = try #require(try Self.records(url).first)
+        #expect(record.value["s"] == .string("plain \"quoted\" line\nnext\ttab é中文 😀 end\\"))
+        #expect(record.value["t"] == .string("A\u{7FF}\u{800}\u{FFFF}"))
+    }
+
     @Test func lineLimitAndMissingFile() throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }
         let url = try Self.write(Array(("{\"a\": \"" + String(repeating: "y", count: 5000) + "\"}\n").utf8), "long.jsonl", in: dir)

@@ -102,5 +102,20 @@ import TestSupport
         #expect(tokenizer.specialTokenID("<|im_end|>") == 259 && tokenizer.specialTokenID("[UNK]") == 257 + 254)
         #expect(tokenizer.specialTokenID("<|reserved_token_262|>") == 262)
         #expect(tokenizer.encode("hi<|im_end|>") == [256, 259])
+        #expect(tokenizer.bosTokenID == 257 && tokenizer.eosTokenID == 258 && tokenizer.padTokenID == 257 + 255)
+        #expect(tokenizer.unknownTokenID == 257 + 254)
+        #expect(tokenizer.chatTemplate == "{% for m in messages %}{{ m }}{% endfor %}")
+    }
+
+    @Test func configNamingAnUnknownEOS() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try TokenizerFiles.write(tokens: (0..<256).map { [UInt8($0)] }, chatTemplate: nil, to: dir.url)
+        let config = dir.file("tokenizer_config.json")
+        let text = try String(contentsOf: config, encoding: .utf8).replacingOccurrences(of: "\"eos_token\": \"[EOS]\"", with: "\"eos_token\": \"<eos>\"")
+        try text.write(to: config, atomically: true, encoding: .utf8)
+        #expect(throws: TokenizerError.badConfig(file: config.path, reason: "eos_token '<eos>' is not one of the special tokens after the 256 base ranks")) {
+            try TiktokenTokenizer(directory: dir.url)
+        }
     }
 }

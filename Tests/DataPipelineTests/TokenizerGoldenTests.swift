@@ -66,3 +66,32 @@ import Testing
         }
     }
 }
+
+/// Every Unicode scalar gets the same pre-tokenizer classes as in tiktoken's regex engine
+/// (`unicode-classes.json`: ranges probed from tiktoken per class). Catches Unicode-version
+/// differences between Swift's property tables and Rust's, and mistakes in the Han table.
+@Suite struct TokenizerUnicodeClassTests {
+    @Test func classesMatchTiktokenForAllScalars() throws {
+        let url = TokenizerGoldenTests.directory.appendingPathComponent("unicode-classes.json")
+        let root = try JSONParser.parse([UInt8](try Data(contentsOf: url)), source: url.path)
+        let bits: [(String, ScalarClass)] = [("han", .han), ("letter", .letter), ("number", .number), ("whitespace", .whitespace),
+                                              ("upperish", .upperish), ("lowerish", .lowerish)]
+        for (name, bit) in bits {
+            var expected = [Bool](repeating: false, count: 0x110000)
+            for range in root[name]?.arrayValue ?? [] {
+                let bounds = range.arrayValue!.compactMap(\.intValue)
+                for v in bounds[0]...bounds[1] { expected[v] = true }
+            }
+            var differing: [String] = []
+            var count = 0
+            for v in 0..<0x110000 where !(0xD800..<0xE000).contains(v) {
+                let actual = ScalarClassifier.classify(UInt32(v)).contains(bit)
+                if actual != expected[v] {
+                    count += 1
+                    if differing.count < 8 { differing.append("U+\(String(v, radix: 16, uppercase: true)) swift=\(actual)") }
+                }
+            }
+            #expect(count == 0, "\(name): \(count) scalars differ from tiktoken, e.g. \(differing.joined(separator: ", "))")
+        }
+    }
+}

@@ -106,10 +106,19 @@ import Testing
                              to: dir.file("adapter_model.safetensors"))
         try #"{"peft_type": "LORA", "r": 2, "lora_alpha": 8}"#.write(to: dir.file("adapter_config.json"), atomically: true, encoding: .utf8)
         let model = try KimiModel.load(directory: try GoldenFixture.directory("qlora_yarn32"))
-        #expect(throws: ModelError.adapterMismatch(file: dir.file("adapter_model.safetensors").path, tensor: path,
-                                                   reason: "no such projection in this model")) {
+        #expect(throws: LoRAError.unknownModule(file: dir.file("adapter_model.safetensors").path, module: path)) {
             try model.attachPEFTAdapter(directory: dir.url)
         }
+    }
+}
+
+extension AdapterSlotTests {
+    @Test func attachingASetWithAPathTheModelLacksIsAnError() throws {
+        let model = try KimiModel.load(directory: try GoldenFixture.directory("qproj_yarn1_groups"))
+        let set = LoRAAdapterSet(config: LoRAConfig(rank: 2))
+        set.insert(LoRAAdapter(inFeatures: 64, outFeatures: 32, rank: 2, scaling: 1, initializationSeed: 1),
+                   at: "model.layers.0.self_attn.q_a_proj")   // this variant has q_proj, not q_a_proj
+        #expect(throws: ModelError.unknownProjection("model.layers.0.self_attn.q_a_proj")) { try model.attach(set) }
     }
 }
 

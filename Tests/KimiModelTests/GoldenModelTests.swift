@@ -57,6 +57,28 @@ import Testing
         #expect(c.passes, "checkpointing on vs off: \(c)")
     }
 
+    @Test func mappedBF16ResidencyGivesIdenticalResults() throws {
+        for variant in Self.variants {
+            let fixture = try GoldenFixture(variant)
+            let expanded = try KimiModel.load(directory: fixture.directory, residency: .float32)
+            let mapped = try KimiModel.load(directory: fixture.directory, residency: .mappedBF16)
+            #expect(mapped.projections.contains { if case .bfloat16 = $0.projection.base { return true }; return false })
+            if case .bfloat16 = mapped.embedding {} else { Issue.record("\(variant): embedding not mapped") }
+            let batch = fixture.packedBatch
+            let a = try expanded.forwardBackward(batch, lossScale: 1, captureInputGradient: true)
+            let b = try mapped.forwardBackward(batch, lossScale: 1, captureInputGradient: true)
+            #expect(a.lossSum == b.lossSum, "\(variant): float32 \(a.lossSum) vs mapped \(b.lossSum)")
+            let c = closeness(try #require(b.inputEmbeddingGradient).array, try #require(a.inputEmbeddingGradient).array, absolute: 0, relative: 0)
+            #expect(c.passes, "\(variant) float32 vs mapped gradient: \(c)")
+        }
+    }
+
+    @Test func automaticResidencyMapsWhenDenseWeightsWouldNotFit() {
+        #expect(DenseWeightResidency.automatic(denseBF16Bytes: 1 << 20, physicalMemory: 24 << 30) == .float32)
+        // K2.5's ~30 GB of BF16 weights expand to ~60 GB: mapped on a 24 GiB host.
+        #expect(DenseWeightResidency.automatic(denseBF16Bytes: 30_000_000_000, physicalMemory: 24 << 30) == .mappedBF16)
+    }
+
     @Test func nestedLayoutGivesIdenticalResults() throws {
         let flat = try GoldenFixture("qlora_yarn32")
         let nested = try GoldenFixture("qlora_yarn32_nested", expectedFrom: "qlora_yarn32")
@@ -121,6 +143,18 @@ import Testing
         } catch let error as PreTokenizedDataError {
             #expect(error.line == 7, "\(error)")
             #expect(error.description == "data.jsonl:7: token id 400 at token index 1 is outside the vocabulary (vocab_size 256)", "\(error)")
+        }
+    }
+}
+
+extension GoldenRotaryAndEvaluationTests {
+    @Test func dataWithoutLabelTokensIsAnError() throws {
+        let model = try KimiModel.load(directory: try GoldenFixture.directory("qlora_yarn32"))
+        let data = PreTokenizedData(sequences: [.init(inputIds: [1, 2, 3], labels: [-100, -100, -100], line: 1),
+                                                .init(inputIds: [4], labels: nil, line: 2)])
+        #expect(throws: PreTokenizedDataError(file: "d.jsonl", line: nil,
+                                              message: "no label tokens to evaluate (every label is -100 or every sequence has one token)")) {
+            try model.evaluate(data, cutoffLength: nil, batchSize: 2, file: "d.jsonl")
         }
     }
 }

@@ -52,6 +52,32 @@ struct CheckpointGeneratorTests {
         }
     }
 
+    @Test("a sparse checkpoint keeps its layout and INT4 weight_shape, with zero data elsewhere")
+    func sparseTiny() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        let path = dir.url.appendingPathComponent("ckpt")
+        try CheckpointGenerator.generate(.init(preset: .tiny, nested: true, sparse: true), into: path)
+        let config = try KimiConfig.load(directory: path)
+        let reader = try CheckpointReader(directory: path)
+        try reader.validate(against: KimiTensorLayout(config: config))
+        let m = try #require(try reader.packedInt4(module: "language_model.model.layers.2.mlp.experts.1.down_proj"))
+        #expect(m.rows == config.hiddenSize && m.columns == config.moeIntermediateSize)
+        #expect(m.dequantized().array.allSatisfy { $0 == 0 })
+        #expect(try reader.floats("language_model.lm_head.weight").array.allSatisfy { $0 == 0 })
+    }
+
+    @Test("a trained vocabulary size overrides the preset's; special-token ids follow it")
+    func vocabularyOverride() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        var options = CheckpointGenerator.Options(preset: .tiny)
+        options.baseTokenCount = 300
+        let summary = try CheckpointGenerator.generate(options, into: dir.url)
+        let config = try KimiConfig.load(directory: dir.url)
+        #expect(config == summary.config)
+        #expect(config.vocabSize == 300 + CheckpointPreset.specialTokenCount && config.bosTokenId == 300 && config.padTokenId == 555)
+        #expect(try CheckpointReader(directory: dir.url).shape(of: "model.embed_tokens.weight") == [config.vocabSize, config.hiddenSize])
+    }
+
     @Test("the same seed writes identical shards; another seed does not")
     func deterministic() throws {
         let a = try Self.generateTiny(seed: 9), b = try Self.generateTiny(seed: 9), c = try Self.generateTiny(seed: 10)

@@ -102,7 +102,8 @@ struct CheckpointRoundTripTests {
         #expect { try CheckpointReader(directory: dir.url) } throws: { "\($0)".contains("model.ghost.weight") }
     }
 
-    @Test("malformed index and empty folders are errors", arguments: ["{\"weight_map\": 3}", "{nope", "{\"weight_map\": {\"a\": 1}}"])
+    @Test("malformed index and empty folders are errors", arguments: ["{\"weight_map\": 3}", "{nope", "{\"weight_map\": {\"a\": 1}}",
+                                                                  "{\"weight_map\": {\"a\": \"../x.safetensors\"}}", "{\"weight_map\": {\"a\": \"/etc/x\"}}"])
     func malformedIndex(text: String) throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }
         #expect { try CheckpointReader(directory: dir.url) } throws: { "\($0)".contains("no model.safetensors") }
@@ -161,5 +162,18 @@ struct CheckpointRoundTripTests {
         let reader = try CheckpointReader(directory: dir.url)
         let t = try reader.floats("big")
         #expect(t.array.allSatisfy { $0 == 0 } && t.count == 1 << 20)
+    }
+
+    @Test("weight_shape stored as I64 (what compressed-tensors itself writes) is accepted")
+    func int64WeightShape() throws {
+        let dir = try TemporaryDirectory(); defer { dir.remove() }
+        var s = Self.sample()
+        let i = s.specs.firstIndex { $0.name.hasSuffix(".weight_shape") }!
+        s.specs[i].dtype = .int64
+        s.data[s.specs[i].name] = [Int64(4), Int64(64)].flatMap { v in withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+        _ = try Self.write(s, to: dir.url, sharding: .shardCount(1))
+        let m = try #require(try CheckpointReader(directory: dir.url).packedInt4(module: "model.experts.0.up_proj"))
+        #expect(m.rows == 4 && m.columns == 64)
+        #expect(m.dequantized().array == s.int4.matrix.dequantized().array)
     }
 }

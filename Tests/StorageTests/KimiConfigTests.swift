@@ -49,6 +49,15 @@ struct KimiConfigTests {
         #expect(c.padTokenId == 163839)
     }
 
+    @Test("an FP8 (first K2-Instruct) quantization_config parses as 8-bit with 128 blocks")
+    func fp8Config() throws {
+        var text = Self.flat
+        text.removeLast()
+        text += #","quantization_config":{"activation_scheme":"dynamic","fmt":"e4m3","quant_method":"fp8","weight_block_size":[128,128]}}"#
+        let c = try KimiConfig(json: JSONParser.parse(text), source: "config.json")
+        #expect(c.quantization?.quantMethod == "fp8" && c.quantization?.numBits == 8 && c.quantization?.groupSize == 128)
+    }
+
     @Test("unknown keys and spellings survive a rewrite; changed fields are updated in place")
     func writeBackKeepsUnknownKeys() throws {
         let dir = try TemporaryDirectory(); defer { dir.remove() }

@@ -14,7 +14,21 @@ Writes Tests/DataPipelineTests/Fixtures/templates/{chat_renders.json, jinja_case
 import json, os, sys
 from pathlib import Path
 
+import transformers.utils.chat_template_utils as chat_template_utils
 from transformers.utils.chat_template_utils import render_jinja_template, _compile_jinja_template
+
+
+class FixedClock:
+    """strftime_now reads `datetime.now()`; pin it so renders are reproducible (the Swift tests set
+    the same local time on the template's clock)."""
+    import datetime as _dt
+
+    @classmethod
+    def now(cls):
+        return cls._dt.datetime(2024, 7, 26, 12, 0, 0)
+
+
+chat_template_utils.datetime = FixedClock
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "Tests/DataPipelineTests/Fixtures/templates"
@@ -56,6 +70,8 @@ A_PLAIN = {"role": "assistant", "content": "It is sunny."}
 U2 = {"role": "user", "content": "And tomorrow? ünïcödé 北京 \"quotes\" 'single'"}
 A_TOOL = {"role": "assistant", "content": "Let me check.", "reasoning_content": "Need tool.", "tool_calls": [
     {"id": "functions.get_weather:0", "type": "function", "function": {"name": "get_weather", "arguments": {"city": "Beijing", "days": 2}}}]}
+A_TOOL_NO_REASONING = {"role": "assistant", "content": "", "tool_calls": [
+    {"id": "call_0", "type": "function", "function": {"name": "get_weather", "arguments": {"city": "Paris", "unit": "c"}}}]}
 A_TOOL_STR = {"role": "assistant", "content": "", "tool_calls": [
     {"id": "functions.search:1", "type": "function", "function": {"name": "search", "arguments": "{\"q\": \"rain\"}"}}]}
 T1 = {"role": "tool", "tool_call_id": "functions.get_weather:0", "content": "Sunny"}
@@ -77,6 +93,7 @@ CONVERSATIONS = {
     "images": dict(messages=[IMG_USER, A_PLAIN]),
     "empty_content": dict(messages=[U1, EMPTY_A, U2]),
     "ref_tool": dict(messages=[U1], tools=[REF_TOOL]),
+    "one_described_tool": dict(messages=[U1, A_TOOL_NO_REASONING, T1, A_THINK], tools=[WEATHER_TOOL]),
 }
 
 TEMPLATES = {
@@ -92,6 +109,7 @@ TEMPLATES = {
     "chatml.jinja": dict(kimi=False, source="github.com/chujiezheng/chat_templates chat_templates/chatml.jinja"),
     "llama-3.1-instruct-generation.jinja": dict(kimi=False, source="Llama 3.1 Instruct template with {% generation %} markers, as copied into a public training repo"),
     "deepseek-r1-distill.jinja": dict(kimi=False, source="DeepSeek-R1-Distill-Qwen chat_template, as copied into a public RL config"),
+    "gpt-oss.jinja": dict(kimi=False, source="gpt-oss (harmony) chat template, as copied into a public Rust repo"),
 }
 
 
@@ -125,6 +143,7 @@ def chat_renders():
     conversations = {k: {"messages": v["messages"], "tools": v.get("tools"), "kwargs": v.get("kwargs", {})}
                      for k, v in CONVERSATIONS.items()}
     return {"sources": {k: v["source"] for k, v in TEMPLATES.items()}, "tools_ts_str": encode_ts is not None,
+            "clock": "2024-07-26 12:00:00 local time",
             "conversations": conversations, "cases": cases}
 
 
@@ -178,6 +197,9 @@ JINJA_CASES = [
     ("{{ 1 if true }}{{ 2 if false }}|{{ true and 'x' or 'y' }}|{{ 5 // 2 * 2 + 5 % 2 - 2 ** 2 ** 2 }}|{{ 1 ~ 2 + 3 }}", {}),
     ("{{ x['a']['b'] }}|{{ x.a.b }}|{{ x.get('a').get('b') }}|{{ x.items() | list }}", {"x": {"a": {"b": [1, 2]}}}),
     ("{% raw %}{{ not rendered }}{% endraw %}", {}),
+    ("{{ [s] }}|{{ {s: 1} }}", {"s": "a\u00a0b\u200bc\u2028d\x7fe\x85f\U0001F600g\ue000h\\i'j\"k\U000E0001"}),
+    ("{{ 'abcab'.removeprefix('ab') }}|{{ 'abcab'.removesuffix('ab') }}|{{ 'x'.removeprefix('y') }}|{{ 'a\\nb\\r\\nc\\n'.splitlines() }}|{{ ''.splitlines() }}|{{ 'AB'.isupper() }}|{{ 'ab1'.islower() }}|{{ '1'.isupper() }}|{{ 'abc'.find('c') }}|{{ 'a-b-c'.count('-') }}", {}),
+    ("{{ x | tojson(ensure_ascii=true) }}|{{ x | tojson(ensure_ascii=false, indent=none) }}", {"x": {"k": "é北\U0001F600"}}),
 ]
 
 
@@ -211,9 +233,69 @@ TS_CASES = {
 }
 
 
+def random_tool_lists(count=120, seed=31):
+    """Random tool schemas (scalars with constraints, arrays, enums with and without types,
+    anyOf, type unions, nested objects, required subsets, additionalProperties, defaults, $defs
+    and $ref, non-function tools) for the TypeScript encoder, including ones it rejects."""
+    import random
+    rnd = random.Random(seed)
+    names = ["a", "b", "Zed", "x_1", "é", "B"]
+    descs = ["", "One line.", "Two\nlines", "Blank\n\nline", "  spaced  "]
+    def schema(depth):
+        r = rnd.random()
+        d = {}
+        if rnd.random() < 0.4: d["description"] = rnd.choice(descs)
+        if depth > 2 or r < 0.3:
+            t = rnd.choice(["string", "integer", "number", "boolean", "null", "weird"])
+            d["type"] = t
+            for k in rnd.sample(["minLength", "maxLength", "pattern", "minimum", "maximum", "format"], rnd.randint(0, 2)):
+                d[k] = rnd.choice([1, 2.5, "^a$", True])
+        elif r < 0.45:
+            d["type"] = "array"
+            if rnd.random() < 0.7: d["items"] = schema(depth + 1)
+            if rnd.random() < 0.3: d["minItems"] = 1
+        elif r < 0.6:
+            d["enum"] = rnd.sample(["x", "y", 1, 2.5, None, True], rnd.randint(1, 3))
+            if rnd.random() < 0.4: d["type"] = rnd.choice(["string", ["string", "null"], "integer", "number", "boolean", ["a", "b", "c"]])
+        elif r < 0.7:
+            d["anyOf"] = [schema(depth + 1) for _ in range(rnd.randint(1, 3))]
+        elif r < 0.78:
+            d["type"] = rnd.sample(["string", "number", "integer", "boolean", "null", "object", "array"], rnd.randint(1, 3))
+        elif r < 0.82:
+            return rnd.choice([True, False, {}])
+        else:
+            d.update(obj(depth + 1))
+        if rnd.random() < 0.2: d["default"] = rnd.choice([0, 1.5, "s", "é", [1, "a"], {"k": None}, False, None])
+        return d
+    def obj(depth):
+        o = {"type": "object"}
+        if rnd.random() < 0.9:
+            o["properties"] = {n: schema(depth) for n in rnd.sample(names, rnd.randint(0, 4))}
+            if rnd.random() < 0.6 and o["properties"]: o["required"] = rnd.sample(list(o["properties"]), rnd.randint(0, len(o["properties"])))
+        if rnd.random() < 0.3: o["additionalProperties"] = rnd.choice([True, False, {"type": "string"}, {"type": "object"}])
+        return o
+    lists = []
+    for _ in range(count):
+        tools = []
+        for _ in range(rnd.randint(1, 3)):
+            f = {"name": rnd.choice(["f", "get_x", "g"])}
+            if rnd.random() < 0.6:
+                f["description"] = rnd.choice(descs)
+            if rnd.random() < 0.9:
+                p = obj(0)
+                if rnd.random() < 0.15:
+                    p["$defs"] = {"Node": obj(1)}
+                    p.setdefault("properties", {})["ref"] = {"$ref": rnd.choice(["#/$defs/Node", "#", "#/$defs/Missing"])}
+                f["parameters"] = p
+            tools.append({"type": rnd.choice(["function"] * 5 + ["other"]), "function": f})
+        lists.append(tools)
+    return lists
+
+
 def ts_cases():
     out = []
-    for name, tools in TS_CASES.items():
+    named = list(TS_CASES.items()) + [(f"random{i}", tools) for i, tools in enumerate(random_tool_lists())]
+    for name, tools in named:
         entry = {"name": name, "tools": tools}
         try:
             entry["expected"] = encode_ts(deep_sort(tools))
@@ -221,6 +303,87 @@ def ts_cases():
             entry["error"] = f"{type(e).__name__}: {e}"
         out.append(entry)
     return {"cases": out}
+
+
+def whitespace_cases(count=300, seed=1234):
+    """Random layouts of tags, text, spaces, tabs, newlines (LF and CRLF) and `-`/`+` markers: the
+    whitespace rules (trim_blocks, lstrip_blocks, manual trimming) are where engines drift."""
+    import random
+    rnd = random.Random(seed)
+    gaps = ["", " ", "  ", "\t", "\n", "\n  ", "  \n", "\n\n", " \n \t", "\r\n  ", "x", " y\n"]
+    left = ["", "-", "+"]
+    right = ["", "-", "+"]
+
+    def tag(body):
+        return "{%" + rnd.choice(left) + " " + body + " " + rnd.choice(right) + "%}"
+
+    def piece(depth):
+        kind = rnd.choice(["text", "var", "if", "for", "set", "comment", "text", "var"] + (["raw"] if depth == 0 else []))
+        if kind == "text":
+            return rnd.choice(["a", "b c", "d\n", "  e", "f  "])
+        if kind == "var":
+            return "{{" + rnd.choice(["", "-"]) + " v " + rnd.choice(["", "-"]) + "}}"
+        if kind == "comment":
+            return "{#" + rnd.choice(["", "-"]) + " note " + rnd.choice(["", "-"]) + "#}"
+        if kind == "set":
+            return tag("set v = v ~ 'S'")
+        if kind == "raw":
+            return tag("raw") + rnd.choice(gaps) + "{{ r }}" + rnd.choice(gaps) + tag("endraw")
+        body = "".join(rnd.choice(gaps) + piece(depth + 1) for _ in range(rnd.randint(1, 3) if depth < 2 else 1))
+        if kind == "if":
+            other = rnd.choice(["", tag("else") + rnd.choice(gaps) + "E" + rnd.choice(gaps)])
+            return tag(rnd.choice(["if v", "if not v", "if w"])) + body + rnd.choice(gaps) + other + tag("endif")
+        return tag("for i in [1, 2]") + body + rnd.choice(gaps) + tag("endfor")
+
+    out = []
+    for _ in range(count):
+        template = "".join(rnd.choice(gaps) + piece(0) for _ in range(rnd.randint(1, 4))) + rnd.choice(gaps + ["\n"])
+        entry = {"template": template, "context": {"v": "V", "w": ""}}
+        try:
+            entry["expected"] = _compile_jinja_template(template).render(v="V", w="")
+        except Exception as e:
+            entry["error"] = f"{type(e).__name__}: {e}"
+        out.append(entry)
+    return out
+
+
+def expression_cases(count=250, seed=99):
+    """Random expressions over mixed-type values: operators, comparisons, `and`/`or` operands,
+    filters, tests, subscripts and slices, checking Python semantics and str()/repr output."""
+    import random
+    rnd = random.Random(seed)
+    atoms = ["1", "0", "-3", "2.5", "0.1", "1e20", "true", "false", "none", "'ab'", "''", "'x y'", "[1, 'a']", "[]",
+             "(1, 2)", "{'k': 1}", "{}", "n", "s", "l", "d", "f", "u", "l[0]", "d.k", "d['z']", "s[1:]", "l[::-1]"]
+    binary = ["+", "-", "*", "/", "//", "%", "~", "==", "!=", "<", ">=", "in", "not in", "and", "or", "**"]
+    filters = ["length", "string", "tojson", "first", "last", "upper", "trim", "int", "float", "list", "abs",
+               "default('D')", "join('-')", "reverse | list", "sort | list", "items | list", "unique | list", "round"]
+    tests = ["defined", "none", "string", "number", "integer", "mapping", "iterable", "true", "false", "odd", "even"]
+
+    def expr(depth):
+        r = rnd.random()
+        if depth > 2 or r < 0.3:
+            return rnd.choice(atoms)
+        if r < 0.55:
+            return "(" + expr(depth + 1) + " " + rnd.choice(binary) + " " + expr(depth + 1) + ")"
+        if r < 0.75:
+            return "(" + expr(depth + 1) + " | " + rnd.choice(filters) + ")"
+        if r < 0.85:
+            return "(" + expr(depth + 1) + " is " + rnd.choice(["", "not "]) + rnd.choice(tests) + ")"
+        if r < 0.92:
+            return "(not " + expr(depth + 1) + ")"
+        return "(" + expr(depth + 1) + " if " + expr(depth + 1) + " else " + expr(depth + 1) + ")"
+
+    context = {"n": 7, "s": "héllo", "l": [3, 1, 2], "d": {"k": [1, {"m": None}]}, "f": -0.5}
+    out = []
+    for _ in range(count):
+        template = "{{ " + expr(0) + " }}"
+        entry = {"template": template, "context": context}
+        try:
+            entry["expected"] = _compile_jinja_template(template).render(**context)
+        except Exception as e:
+            entry["error"] = f"{type(e).__name__}: {e}"
+        out.append(entry)
+    return out
 
 
 def jinja_cases():
@@ -232,12 +395,12 @@ def jinja_cases():
         except Exception as e:
             entry["error"] = f"{type(e).__name__}: {e}"
         out.append(entry)
-    return {"cases": out}
+    return {"cases": out + whitespace_cases() + expression_cases()}
 
 
 if __name__ == "__main__":
     (OUT / "chat_renders.json").write_text(json.dumps(chat_renders(), ensure_ascii=False, indent=0) + "\n")
-    (OUT / "jinja_cases.json").write_text(json.dumps(jinja_cases(), ensure_ascii=False, indent=1) + "\n")
+    (OUT / "jinja_cases.json").write_text(json.dumps(jinja_cases(), ensure_ascii=False, indent=0) + "\n")
     if encode_ts is not None:
-        (OUT / "tools_ts.json").write_text(json.dumps(ts_cases(), ensure_ascii=False, indent=1) + "\n")
+        (OUT / "tools_ts.json").write_text(json.dumps(ts_cases(), ensure_ascii=False) + "\n")
     print("wrote fixtures to", OUT)

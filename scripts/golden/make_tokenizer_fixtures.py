@@ -2,12 +2,20 @@
 """Golden fixtures for kimi-sft's tokenizer: the ids Python tiktoken gives with Kimi's pre-tokenizer
 pattern, special tokens and long-run splitting. Run by hand with the golden env:
     /opt/kimi-golden-venv/bin/python scripts/golden/make_tokenizer_fixtures.py
-    /opt/kimi-golden-venv/bin/python scripts/golden/make_tokenizer_fixtures.py --han-ranges
+    /opt/kimi-golden-venv/bin/python scripts/golden/make_tokenizer_fixtures.py --swift-tables
 Writes Tests/DataPipelineTests/Fixtures/tokenizer/{tiktoken.model, tokenizer_config.json, cases.json}.
 The vocabulary is a small byte-level BPE trained here on the corpus below (no network, so no real
 Kimi vocabulary); extra tokens that no merge reaches exercise tiktoken's whole-piece lookup.
---han-ranges prints \\p{Han} as tiktoken's regex engine defines it (probing every code point),
-the table in Sources/DataPipeline/Tokenizer/ScalarClass.swift."""
+--swift-tables rewrites Sources/DataPipeline/Tokenizer/UnicodeClassTables.swift: the Unicode classes
+the pattern uses (\\p{Han}, \\p{Lu}+\\p{Lt}, \\p{Ll}, \\p{Lm}+\\p{Lo}, \\p{M}, \\p{N}, \\s) exactly as
+tiktoken's regex engine defines them (found by encoding every code point with each class as the
+pattern), so kimi-sft does not depend on the Unicode version of the Swift runtime.
+Benchmark helpers (BENCHMARKS.md, nothing committed):
+    --bench-corpora DIR       writes DIR/code.txt (Python 3.11 stdlib sources, ~5.9 MB),
+                              DIR/mixed.txt (seeded random words from 14 scripts, ~3.9 MB) and
+                              DIR/chat.jsonl (~60 MB of chat records built from both)
+    --compare MODEL_DIR FILE  encodes FILE with tiktoken exactly as tokenization_kimi.py does,
+                              prints its CPU-time throughput and writes the ids to FILE.tiktoken-ids.json"""
 import base64, collections, json, os, re, sys
 import tiktoken
 
@@ -28,15 +36,72 @@ NAMED = {0: "[BOS]", 1: "[EOS]", 2: "<|im_end|>", 3: "<|im_user|>", 4: "<|im_ass
          18: "<|media_begin|>", 19: "<|media_content|>", 20: "<|media_end|>", 21: "<|media_pad|>",
          22: "<think>", 23: "</think>", 254: "[UNK]", 255: "[PAD]"}
 
-if "--han-ranges" in sys.argv:
-    enc = tiktoken.Encoding(name="probe", pat_str=r"\p{Han}", mergeable_ranks={bytes([i]): i for i in range(256)}, special_tokens={})
+def bench_corpora(out):
+    import glob, random
+    os.makedirs(out, exist_ok=True)
+    files = sorted(f for f in glob.glob("/usr/lib/python3.11/**/*.py", recursive=True) if "/test/" not in f)[:400]
+    code = "".join(open(f, encoding="utf-8", errors="replace").read() for f in files)
+    open(os.path.join(out, "code.txt"), "w", encoding="utf-8").write(code)
+    rng = random.Random(11)
+    pools = [(0x4E00, 0x9FFF), (0x3040, 0x30FF), (0xAC00, 0xD7A3), (0x0400, 0x04FF), (0x0600, 0x06FF), (0x1F300, 0x1F64F),
+             (0x41, 0x5A), (0x61, 0x7A), (0x30, 0x39), (0xC0, 0x24F), (0x900, 0x97F), (0x300, 0x36F), (0x2000, 0x206F), (0x3000, 0x303F)]
+    seps = [" ", " ", " ", "\n", "  ", "\t", ", ", ". ", "'s ", "'LL ", "\r\n", "\n\n   ", "!"]
+    words, n = [], 0
+    while n < 2_000_000:
+        a, b = rng.choice(pools)
+        w = "".join(chr(rng.randint(a, b)) for _ in range(rng.randint(1, 9)))
+        if rng.random() < 0.02: w += "<|im_end|>"
+        words.append(w + rng.choice(seps)); n += len(words[-1])
+    mixed = "".join(words)
+    with open(os.path.join(out, "mixed.txt"), "w", encoding="utf-8", newline="") as f: f.write(mixed)
+    with open(os.path.join(out, "chat.jsonl"), "w", encoding="utf-8") as f:
+        n = 0
+        while n < 60_000_000:
+            a = rng.randrange(0, len(code) - 4000); b = rng.randrange(0, len(mixed) - 1000)
+            record = {"messages": [
+                {"role": "system", "content": "You are a helpful assistant."},
+                {"role": "user", "content": mixed[b:b + rng.randint(50, 800)]},
+                {"role": "assistant", "content": code[a:a + rng.randint(200, 3000)], "reasoning_content": "Let me think step by step.",
+                 "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "run", "arguments": json.dumps({"x": rng.random(), "n": rng.randint(0, 10**9)})}}]}],
+                "tools": [{"type": "function", "function": {"name": "run", "parameters": {"type": "object", "properties": {"x": {"type": "number"}}}}}]}
+            line = json.dumps(record, ensure_ascii=rng.random() < 0.3) + "\n"
+            f.write(line); n += len(line.encode())
+    print(f"wrote {out}/code.txt, mixed.txt, chat.jsonl")
+
+if "--bench-corpora" in sys.argv:
+    bench_corpora(sys.argv[sys.argv.index("--bench-corpora") + 1])
+    sys.exit(0)
+
+def class_ranges(pattern):
+    """Code point ranges tiktoken's regex engine puts in `pattern` (a one-character class)."""
+    enc = tiktoken.Encoding(name="probe", pat_str=pattern, mergeable_ranks={bytes([i]): i for i in range(256)}, special_tokens={})
     chars = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
     ranges = []
     for ch in enc.decode_bytes(enc.encode_ordinary(chars)).decode():
         c = ord(ch)
         if ranges and ranges[-1][1] + 1 == c: ranges[-1][1] = c
         else: ranges.append([c, c])
-    print(", ".join(f"0x{a:X}...0x{b:X}" for a, b in ranges))
+    return ranges
+
+BASE_CLASSES = [("han", r"[\p{Han}]"), ("upperOnly", r"[\p{Lu}\p{Lt}]"), ("lowercase", r"\p{Ll}"),
+                ("otherLetter", r"[\p{Lm}\p{Lo}]"), ("mark", r"\p{M}"), ("number", r"\p{N}"), ("whitespace", r"\s")]
+
+if "--swift-tables" in sys.argv:
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "Sources", "DataPipeline", "Tokenizer", "UnicodeClassTables.swift")
+    lines = ["// GENERATED by scripts/golden/make_tokenizer_fixtures.py --swift-tables (tiktoken %s): do not edit." % tiktoken.__version__,
+             "",
+             "/// The Unicode classes Kimi's pre-tokenizer pattern uses, as tiktoken's regex engine defines them:",
+             "/// inclusive code point ranges `lo-hi` in hex, comma-separated. Probed from tiktoken itself so",
+             "/// that ids do not change with the Unicode version of the Swift runtime (Swift 6.3 already knows",
+             "/// Unicode 17 letters that tiktoken 0.14 treats as unassigned).",
+             "enum UnicodeClassTables {"]
+    for name, pattern in BASE_CLASSES:
+        text = ",".join(f"{a:X}-{b:X}" for a, b in class_ranges(pattern))
+        lines.append(f"    /// `{pattern}`")
+        lines.append(f'    static let {name} = "{text}"')
+    lines.append("}")
+    open(path, "w").write("\n".join(lines) + "\n")
+    print(f"wrote {os.path.normpath(path)}")
     sys.exit(0)
 
 TRAIN = """
@@ -100,6 +165,21 @@ def kimi_encode(enc, text):
             ids.extend(enc.encode(sub, allowed_special="all"))
     return ids
 
+if "--compare" in sys.argv:
+    import time
+    model_dir, path = sys.argv[sys.argv.index("--compare") + 1:sys.argv.index("--compare") + 3]
+    from tiktoken.load import load_tiktoken_bpe
+    ranks = load_tiktoken_bpe(os.path.join(model_dir, "tiktoken.model"))
+    added = json.load(open(os.path.join(model_dir, "tokenizer_config.json")))["added_tokens_decoder"]
+    special = {added.get(str(i), {}).get("content", f"<|reserved_token_{i}|>"): i for i in range(len(ranks), len(ranks) + 256)}
+    enc = tiktoken.Encoding(name="compare", pat_str=PAT, mergeable_ranks=ranks, special_tokens=special)
+    text = open(path, encoding="utf-8", newline="").read()
+    start = time.process_time(); ids = kimi_encode(enc, text); seconds = time.process_time() - start
+    size = len(text.encode())
+    print(f"tiktoken {tiktoken.__version__}: bytes {size}  tokens {len(ids)}  CPU seconds {seconds:.3f}  MB/s {size / 1e6 / seconds:.3f}")
+    json.dump(ids, open(path + ".tiktoken-ids.json", "w"))
+    sys.exit(0)
+
 vocab = train(TRAIN * 3, 2600)
 base = len(vocab)
 special = {NAMED.get(k, f"<|reserved_token_{base + k}|>"): base + k for k in range(256)}
@@ -135,6 +215,11 @@ config = {"added_tokens_decoder": {str(base + k): {"content": n, "lstrip": False
           "bos_token": "[BOS]", "eos_token": "[EOS]", "pad_token": "[PAD]", "unk_token": "[UNK]"}
 with open(os.path.join(out_dir, "tokenizer_config.json"), "w") as f:
     json.dump(config, f, indent=2, ensure_ascii=False)
+# Every class the pre-tokenizer tests, over all of Unicode, as tiktoken's regex engine defines it.
+classes = {"letter": r"\p{L}", "number": r"\p{N}", "whitespace": r"\s",
+           "upperish": r"[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}&&[^\p{Han}]]", "lowerish": r"[\p{Ll}\p{Lm}\p{Lo}\p{M}&&[^\p{Han}]]"}
+with open(os.path.join(out_dir, "unicode-classes.json"), "w") as f:
+    json.dump({name: class_ranges(p) for name, p in list(classes.items()) + BASE_CLASSES[:1]}, f, separators=(",", ":"))
 records = [{"text": t, "ids": kimi_encode(enc, t)} for t in cases]
 for parts in long_cases:
     text = "".join(p * n for p, n in parts)

@@ -16,7 +16,7 @@ public struct ChatTemplate: ChatRenderer {
     }
 
     public let name: String
-    public let template: JinjaTemplate
+    public var template: JinjaTemplate
     public var preprocessing: Preprocessing
     /// `bos_token`, `eos_token`, ... as the tokenizer's special_tokens_map passes them.
     public var specialTokens: JSONObject

@@ -17,6 +17,9 @@ public struct DatasetSummary: Sendable, Equatable {
     public var skipReasons: [String] = []
     /// Records per detected or forced format.
     public var formats: [String: Int] = [:]
+    /// Assistant turns whose reasoning the chat template does not render, so they train an empty
+    /// think block (K2.5 final answers; everything under thinking=false).
+    public var turnsWithReasoningDropped = 0
 
     public init() {}
 
@@ -30,12 +33,16 @@ public struct DatasetSummary: Sendable, Equatable {
         recordsSkipped += other.recordsSkipped
         skipReasons += other.skipReasons.prefix(max(0, Self.keptReasons - skipReasons.count))
         for (k, v) in other.formats { formats[k, default: 0] += v }
+        turnsWithReasoningDropped += other.turnsWithReasoningDropped
     }
 
     /// One line for the run summary, e.g. "120 records read, 2 skipped (first: data.jsonl:7: ...)".
     public var line: String {
         var s = "\(recordsRead) records read, \(recordsSkipped) skipped"
         if let first = skipReasons.first { s += " (first: \(first))" }
+        if turnsWithReasoningDropped > 0 {
+            s += "; \(turnsWithReasoningDropped) assistant turns have reasoning the chat template does not render"
+        }
         return s
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Storage
 
 /// The whole data path a training run needs: dataset files -> masked examples (through the token
-/// cache when `cachePath` is set) -> packed `TokenBatch` sequences, with every count the run
+/// cache when `cachePath` is set) -> `PackedSequence`s, with every count the run
 /// summary reports. The cache holds examples, not packed windows, so changing cutoff_len or
 /// packing reuses it.
 public struct DatasetPreparation: Sendable {
@@ -53,13 +53,13 @@ public struct DatasetPreparation: Sendable {
             (examples, summary) = try builder.examples(from: files)
         }
         let (batches, packingSummary) = SequencePacker(cutoffLength: cutoffLength, packing: packing, overlong: overlong).pack(examples)
-        return PreparedDataset(batches: batches, dataset: summary, packing: packingSummary, cache: cacheStatus)
+        return PreparedDataset(sequences: batches, dataset: summary, packing: packingSummary, cache: cacheStatus)
     }
 }
 
 /// Packed sequences ready for the trainer, with the counts for its run summary.
 public struct PreparedDataset: Sendable {
-    public var batches: [TokenBatch]
+    public var sequences: [PackedSequence]
     public var dataset: DatasetSummary
     public var packing: PackingSummary
     /// Whether the token cache was reused or rebuilt (nil without a cache).

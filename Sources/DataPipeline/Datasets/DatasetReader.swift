@@ -20,43 +20,41 @@ public struct DatasetReader: Sendable {
         return records
     }
 
-    /// Streams one file's records to `body`.
+    /// Streams one file's records to `body` (`.jsonl` or `.jsonl.zst`, in constant memory).
     public func forEachRecord(in path: String, summary: inout DatasetSummary, _ body: (SourcedRecord) throws -> Void) throws {
-        if path.hasSuffix(".zst") {
-            throw DatasetError.unreadable(path: path, message: "zstd-compressed datasets need the streaming reader; decompress it first")
-        }
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw DatasetError.unreadable(path: path, message: (error as NSError).localizedDescription)
+        let reader: JSONLReader
+        do { reader = try JSONLReader(url: URL(fileURLWithPath: path)) } catch let error as StreamingError {
+            throw Self.unreadable(path, error)
         }
         var fileFormat = format
         var sawRecord = false
-        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            var lineStart = 0, lineNumber = 0
-            while lineStart < raw.count {
-                lineNumber += 1
-                var lineEnd = lineStart
-                while lineEnd < raw.count && raw[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
-                let next = lineEnd + 1
-                var end = lineEnd
-                if end > lineStart && raw[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-                let line = UnsafeRawBufferPointer(rebasing: raw[lineStart..<end])
-                lineStart = next
-                if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-                sawRecord = true
-                summary.recordsRead += 1
-                let source = "\(path):\(lineNumber)"
-                do {
-                    let record = try parseRecord(line, source: source, path: path, line: lineNumber, format: &fileFormat)
-                    summary.formats[fileFormat?.rawValue ?? "?", default: 0] += 1
-                    try body(record)
-                } catch let error as DatasetError where onBadRecord == .skip {
-                    if case .unknownFormat = error { throw error }
-                    summary.skip(error)
+        while true {
+            let next: JSONLLine?
+            do { next = try reader.nextLine() } catch let error as StreamingError {
+                throw Self.unreadable(path, error)
+            }
+            guard let line = next else { break }
+            if line.bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            sawRecord = true
+            summary.recordsRead += 1
+            do {
+                let record = try line.bytes.withUnsafeBytes { raw in
+                    try parseRecord(raw, source: "\(path):\(line.line)", path: path, line: line.line, format: &fileFormat)
                 }
+                summary.formats[fileFormat?.rawValue ?? "?", default: 0] += 1
+                try body(record)
+            } catch let error as DatasetError where onBadRecord == .skip {
+                if case .unknownFormat = error { throw error }
+                summary.skip(error)
             }
         }
         if !sawRecord { throw DatasetError.emptyDataset(path: path) }
+    }
+
+    /// The stream's reason without repeating the path the dataset error already names.
+    private static func unreadable(_ path: String, _ error: StreamingError) -> DatasetError {
+        if case .unreadable(_, let reason) = error { return .unreadable(path: path, message: reason) }
+        return .unreadable(path: path, message: "\(error)")
     }
 
     private func parseRecord(_ line: UnsafeRawBufferPointer, source: String, path: String, line lineNumber: Int,

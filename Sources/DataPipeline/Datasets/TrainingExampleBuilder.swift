@@ -16,6 +16,7 @@ public struct TrainingExampleBuilder: Sendable {
         var examples: [LabeledExample] = []
         var summary = DatasetSummary()
         let vocabulary = masks.tokenizer.vocabularySize
+        var reasoningDropped = 0
         for path in paths {
             var fileSummary = DatasetSummary()
             var conversionSkips = DatasetSummary()
@@ -23,7 +24,9 @@ public struct TrainingExampleBuilder: Sendable {
                 do {
                     switch sourced.record {
                     case .conversation(let conversation):
-                        examples += try masks.examples(for: conversation, record: sourced.source)
+                        let masked = try masks.masked(conversation, record: sourced.source)
+                        examples += masked.examples
+                        reasoningDropped += masked.turnsWithReasoningDropped
                     case .tokens(let example):
                         if let bad = example.inputIds.firstIndex(where: { Int($0) >= vocabulary }) {
                             throw DatasetError.badRecord(record: sourced.source,
@@ -42,6 +45,7 @@ public struct TrainingExampleBuilder: Sendable {
             fileSummary.skipReasons += conversionSkips.skipReasons.prefix(max(0, DatasetSummary.keptReasons - fileSummary.skipReasons.count))
             summary.merge(fileSummary)
         }
+        summary.turnsWithReasoningDropped = reasoningDropped
         return (examples, summary)
     }
 }

@@ -13,7 +13,7 @@ extension JinjaInterpreter {
             }
         case .name(let n):
             if let v = scope.lookup(n) { return v }
-            if let g = JinjaGlobals.function(named: n) { return .function(g) }
+            if let g = JinjaGlobals.function(named: n, clock: clock) { return .function(g) }
             return .undefined(hint: "'\(n)' is undefined")
         case .list(let items): return .list(try items.map { try evaluate($0, in: scope) })
         case .tuple(let items): return .tuple(try items.map { try evaluate($0, in: scope) })
@@ -59,7 +59,10 @@ extension JinjaInterpreter {
             case "not": return .bool(!operand.isTruthy)
             case "-":
                 switch operand {
-                case .int(let i): return .int(-i)
+                case .int(let i):
+                    let (negated, overflow) = Int(0).subtractingReportingOverflow(i)
+                    if overflow { throw runtime("integer result too large", e) }
+                    return .int(negated)
                 case .double(let d): return .double(-d)
                 case .bool(let b): return .int(b ? -1 : 0)
                 default: throw runtime(undefinedOr(operand, "bad operand type for unary -: '\(operand.typeName)'"), e)
@@ -111,7 +114,7 @@ extension JinjaInterpreter {
             } catch JinjaRaised.message(let m) {
                 throw JinjaError.raised(message: m, line: e.line, column: e.column)
             } catch JinjaRangeTooLong.count(let n) {
-                throw limitError("range of \(n) items is longer than the loop-iteration cap \(limits.maxLoopIterations)", e)
+                throw limitError("range of \(n) items exceeds the sandbox limit of \(JinjaGlobals.maximumRangeLength)", e)
             }
         default: throw runtime(undefinedOr(callee, "'\(callee.typeName)' object is not callable"), e)
         }

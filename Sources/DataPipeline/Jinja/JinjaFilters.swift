@@ -11,6 +11,8 @@ extension JinjaInterpreter {
     }
 
     private func filter(_ name: String, _ value: JinjaValue, _ args: JinjaArguments, at e: JinjaExpression) throws -> JinjaValue {
+        // These convert with int()/float()/abs()/round(), which Undefined refuses.
+        if case .undefined(let hint) = value, ["int", "float", "abs", "round"].contains(name) { throw JinjaFailure(hint) }
         switch name {
         case "length", "count":
             switch value {
@@ -28,13 +30,14 @@ extension JinjaInterpreter {
             default: indent = nil
             }
             var separators: (String, String)?
-            if let sep = args.value(99, "separators"), case .tuple(let parts) = sep, parts.count == 2 {
+            if let sep = args.keyword("separators"), case .tuple(let parts) = sep, parts.count == 2 {
                 separators = (parts[0].pythonString, parts[1].pythonString)
-            } else if let sep = args.value(99, "separators"), case .list(let parts) = sep, parts.count == 2 {
+            } else if let sep = args.keyword("separators"), case .list(let parts) = sep, parts.count == 2 {
                 separators = (parts[0].pythonString, parts[1].pythonString)
             }
-            let sortKeys = args.value(99, "sort_keys")?.isTruthy ?? false
-            return .string(try PythonJSONDumper(indent: indent, separators: separators, sortKeys: sortKeys).dumps(value))
+            let sortKeys = args.keyword("sort_keys")?.isTruthy ?? false
+            let ensureASCII = args.keyword("ensure_ascii")?.isTruthy ?? false
+            return .string(try PythonJSONDumper(indent: indent, separators: separators, sortKeys: sortKeys, ensureASCII: ensureASCII).dumps(value))
         case "string": return .string(value.pythonString)
         case "safe": return value
         case "trim":
@@ -80,11 +83,11 @@ extension JinjaInterpreter {
             switch value {
             case .int: return value
             case .bool(let b): return .int(b ? 1 : 0)
-            case .double(let d): return d.isFinite ? .int(Int(d.rounded(.towardZero))) : fallback
+            case .double(let d): return d.isFinite ? .int(try truncatedInt(d)) : fallback
             case .string(let s):
                 let t = s.trimmingCharacters(in: .whitespaces)
                 if let i = Int(t.replacingOccurrences(of: "_", with: "")) { return .int(i) }
-                if let d = Double(t), d.isFinite { return .int(Int(d.rounded(.towardZero))) }
+                if let d = Double(t), d.isFinite { return .int(try truncatedInt(d)) }
                 return fallback
             default: return fallback
             }
@@ -99,7 +102,7 @@ extension JinjaInterpreter {
             }
         case "abs":
             switch value {
-            case .int(let i): return .int(abs(i))
+            case .int(let i): return .int(try negatedIfNegative(i))
             case .double(let d): return .double(abs(d))
             case .bool(let b): return .int(b ? 1 : 0)
             default: throw JinjaFailure("bad operand type for abs(): '\(value.typeName)'")
@@ -113,6 +116,8 @@ extension JinjaInterpreter {
             let scale = pow(10.0, Double(precision))
             // "common" is Python's round(): halves go to the even neighbour.
             let rule: FloatingPointRoundingRule = method == "ceil" ? .up : (method == "floor" ? .down : .toNearestOrEven)
+            // round() of an int (or bool) stays an int in Python.
+            if let i = value.integer, method == "common", precision >= 0 { return .int(i) }
             return .double((d * scale).rounded(rule) / scale)
         case "sum":
             var total: JinjaValue = args.value(1, "start") ?? .int(0)
@@ -122,21 +127,32 @@ extension JinjaInterpreter {
             }
             return total
         case "min", "max":
+            let caseSensitive = args.value(0, "case_sensitive")?.isTruthy ?? false
+            let attribute = args.value(1, "attribute")
             let items = try iterate(value)
             guard var best = items.first else { return .undefined(hint: "No \(name) item, sequence was empty.") }
+            var bestKey = try sortKey(best, attribute, caseSensitive)
             for item in items.dropFirst() {
-                guard let less = item.pythonLess(best) else { throw JinjaFailure("cannot compare \(item.typeName) and \(best.typeName)") }
-                if (name == "min" && less) || (name == "max" && !less && !item.pythonEquals(best)) { best = item }
+                let key = try sortKey(item, attribute, caseSensitive)
+                guard let less = key.pythonLess(bestKey) else { throw JinjaFailure("cannot compare \(key.typeName) and \(bestKey.typeName)") }
+                if (name == "min" && less) || (name == "max" && !less && !key.pythonEquals(bestKey)) { best = item; bestKey = key }
             }
             return best
         case "unique":
-            var seen: [JinjaValue] = []
-            for item in try iterate(value) where !seen.contains(where: { $0.pythonEquals(item) }) { seen.append(item) }
-            return .list(seen)
+            let caseSensitive = args.value(0, "case_sensitive")?.isTruthy ?? false
+            let attribute = args.value(1, "attribute")
+            var seen: [JinjaValue] = [], result: [JinjaValue] = []
+            for item in try iterate(value) {
+                let key = try sortKey(item, attribute, caseSensitive)
+                guard JinjaDictionary.isHashable(key) else { throw JinjaFailure("unhashable type: '\(key.typeName)'") }
+                if !seen.contains(where: { $0.pythonEquals(key) }) { seen.append(key); result.append(item) }
+            }
+            return .list(result)
         case "sort":
             let reverse = args.value(0, "reverse")?.isTruthy ?? false
+            let caseSensitive = args.value(1, "case_sensitive")?.isTruthy ?? false
             let attribute = args.value(2, "attribute")
-            let keyed = try iterate(value).map { item in (item, try attribute.map { try lookupPath(item, $0) } ?? item) }
+            let keyed = try iterate(value).map { item in (item, try sortKey(item, attribute, caseSensitive)) }
             var failure: JinjaFailure?
             let sorted = keyed.sorted { a, b in
                 guard let less = a.1.pythonLess(b.1) else { failure = JinjaFailure("cannot sort \(a.1.typeName) and \(b.1.typeName)"); return false }
@@ -146,12 +162,16 @@ extension JinjaInterpreter {
             return .list(sorted.map(\.0))
         case "dictsort":
             guard case .dict(let d) = value else { throw JinjaFailure("dictsort needs a dict") }
-            let pairs = d.pairs.sorted { ($0.key.pythonLess($1.key) ?? false) }
+            let caseSensitive = args.value(0, "case_sensitive")?.isTruthy ?? false
+            let pairs = d.pairs.sorted { a, b in
+                let x = (try? sortKey(a.key, nil, caseSensitive)) ?? a.key, y = (try? sortKey(b.key, nil, caseSensitive)) ?? b.key
+                return x.pythonLess(y) ?? false
+            }
             return .list(pairs.map { .tuple([$0.key, $0.value]) })
         case "map":
             let items = try iterate(value)
-            if let attribute = args.value(99, "attribute") {
-                let fallback = args.value(99, "default")
+            if let attribute = args.keyword("attribute") {
+                let fallback = args.keyword("default")
                 return .list(try items.map { item in
                     let v = try lookupPath(item, attribute)
                     if v.isUndefined, let fallback { return fallback }
@@ -194,6 +214,14 @@ extension JinjaInterpreter {
     /// Filters on strings accept any value through Python `str()`, except Undefined (which
     /// jinja2 turns into "" too).
     private func stringArgument(_ value: JinjaValue, _ filter: String) throws -> String { value.pythonString }
+
+    /// jinja2's sort/unique/min/max key: the attribute if given, lowercased strings unless
+    /// case_sensitive.
+    private func sortKey(_ item: JinjaValue, _ attribute: JinjaValue?, _ caseSensitive: Bool) throws -> JinjaValue {
+        let key = try attribute.map { try lookupPath(item, $0) } ?? item
+        if !caseSensitive, case .string(let s) = key { return .string(s.lowercased()) }
+        return key
+    }
 
     /// `attribute="a.b"` paths of selectattr/map/join; integer parts index lists.
     func lookupPath(_ value: JinjaValue, _ path: JinjaValue) throws -> JinjaValue {

@@ -3,7 +3,7 @@ import Foundation
 /// The globals HF's environment provides: jinja2's `range`, `namespace`, `dict`, plus HF's
 /// `raise_exception` and `strftime_now`. Nothing reaches files or the environment.
 enum JinjaGlobals {
-    static func function(named name: String) -> JinjaFunction? {
+    static func function(named name: String, clock: @escaping @Sendable () -> Date) -> JinjaFunction? {
         switch name {
         case "range": return JinjaFunction(name: name, body: range)
         case "namespace": return JinjaFunction(name: name, body: namespace)
@@ -15,11 +15,14 @@ enum JinjaGlobals {
         case "strftime_now":
             return JinjaFunction(name: name) { args in
                 let format = try args.required(0, "format", of: "strftime_now").pythonString
-                return .string(strftime(format, Date()))
+                return .string(strftime(format, clock()))
             }
         default: return nil
         }
     }
+
+    /// jinja2's sandbox refuses ranges longer than this (`MAX_RANGE`).
+    static let maximumRangeLength = 100_000
 
     /// Python's `range(stop)` / `range(start, stop[, step])`, capped so `range(10**12)` fails fast.
     static func range(_ args: JinjaArguments) throws -> JinjaValue {
@@ -35,10 +38,12 @@ enum JinjaGlobals {
         default: throw JinjaFailure("range expected 1 to 3 arguments, got \(ints.count)")
         }
         guard step != 0 else { throw JinjaFailure("range() arg 3 must not be zero") }
-        let count = step > 0 ? (stop > start ? (stop - start + step - 1) / step : 0)
-                             : (start > stop ? (start - stop - step - 1) / (-step) : 0)
-        // The sandbox's MAX_RANGE is 100000; the loop cap is the stricter limit callers set.
-        guard count <= 100_000 else { throw JinjaRangeTooLong.count(count) }
+        let (difference, overflow) = stop.subtractingReportingOverflow(start)
+        var count = 0
+        if overflow { count = Int.max }
+        else if step > 0 && difference > 0 { count = (difference - 1) / step + 1 }
+        else if step < 0 && difference < 0 { count = Int((difference.magnitude - 1) / step.magnitude + 1) }
+        guard count <= maximumRangeLength else { throw JinjaRangeTooLong.count(count) }
         return .list((0..<count).map { .int(start + $0 * step) })
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A variable scope. `for` bodies and macro calls get a child scope, so `set` inside them does not
 /// leak out (jinja2's rule, and the reason templates use `namespace`); `if` shares its parent's.
 public final class JinjaScope {
@@ -41,7 +43,13 @@ final class JinjaInterpreter {
     private var iterations = 0
     var depth = 0
 
-    init(limits: JinjaLimits) { self.limits = limits }
+    /// What `strftime_now` reads.
+    let clock: @Sendable () -> Date
+
+    init(limits: JinjaLimits, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.limits = limits
+        self.clock = clock
+    }
 
     func limitError(_ message: String, _ e: JinjaExpression) -> JinjaError {
         .limitExceeded(message: message, line: e.line, column: e.column)

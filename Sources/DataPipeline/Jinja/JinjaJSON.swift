@@ -8,9 +8,11 @@ struct PythonJSONDumper {
     var itemSeparator: String
     var keySeparator: String
     var sortKeys: Bool
+    var ensureASCII = false
 
     /// Python's defaults: `", "`/`": "` on one line, `","`/`": "` when indenting.
-    init(indent: String?, separators: (String, String)?, sortKeys: Bool) {
+    init(indent: String?, separators: (String, String)?, sortKeys: Bool, ensureASCII: Bool = false) {
+        self.ensureASCII = ensureASCII
         self.indent = indent
         self.itemSeparator = separators?.0 ?? (indent == nil ? ", " : ",")
         self.keySeparator = separators?.1 ?? ": "
@@ -30,7 +32,7 @@ struct PythonJSONDumper {
         case .int(let i): out += String(i)
         case .double(let d):
             out += PythonFloat.jsonRepr(d)
-        case .string(let s): out += jsonQuoted(s)
+        case .string(let s): out += JSONSerializer.quoted(s, ensureASCII: ensureASCII)
         case .list(let a), .tuple(let a):
             try writeContainer(open: "[", close: "]", count: a.count, level: level, into: &out) { i, o in
                 try write(a[i], level: level + 1, into: &o)
@@ -39,7 +41,7 @@ struct PythonJSONDumper {
             var pairs = try d.pairs.map { (try jsonKey($0.key), $0.value) }
             if sortKeys { pairs.sort { Array($0.0.unicodeScalars.map(\.value)).lexicographicallyPrecedes($1.0.unicodeScalars.map(\.value)) } }
             try writeContainer(open: "{", close: "}", count: pairs.count, level: level, into: &out) { i, o in
-                o += jsonQuoted(pairs[i].0) + keySeparator
+                o += JSONSerializer.quoted(pairs[i].0, ensureASCII: ensureASCII) + keySeparator
                 try write(pairs[i].1, level: level + 1, into: &o)
             }
         case .namespace(let n): try write(.dict(n.attributes), level: level, into: &out)
@@ -73,6 +75,3 @@ struct PythonJSONDumper {
         }
     }
 }
-
-/// A JSON string literal as Python writes it with ensure_ascii=False.
-func jsonQuoted(_ s: String) -> String { JSONSerializer.quoted(s) }

@@ -123,18 +123,20 @@ struct JinjaLexer {
             }
             let c = s[i]
             // Tag end, possibly with a whitespace modifier.
-            if (c == "-" || c == "+") && i + 2 < s.count && s[i + 1] == closer && s[i + 2] == "}" && (nesting == 0 || isBlock) {
+            let hasModifier = (c == "-" || c == "+") && i + 2 < s.count && s[i + 1] == closer && s[i + 2] == "}"
+            if (hasModifier || (c == closer && i + 1 < s.count && s[i + 1] == "}")) && (nesting == 0 || isBlock) {
+                let modifier: Unicode.Scalar? = hasModifier ? c : nil
+                // jinja2's raw-begin rule accepts `%}` and `-%}` (not `+%}`) and never applies trim_blocks.
+                let opensRaw = isBlock && modifier != "+" && tokens.count == firstTokenIndex + 2
+                    && tokens[firstTokenIndex + 1].kind == .name("raw")
                 tokens.append(JinjaToken(kind: isBlock ? .blockEnd : .variableEnd, line: line, column: column))
-                advance(to: i + 3)
-                afterTagEnd(stripModifier: c, isBlock: isBlock)
-                if isBlock { try lexRawBody(firstTokenIndex: firstTokenIndex, tagLine: tagLine, tagColumn: tagColumn) }
-                return
-            }
-            if c == closer && i + 1 < s.count && s[i + 1] == "}" && (nesting == 0 || isBlock) {
-                tokens.append(JinjaToken(kind: isBlock ? .blockEnd : .variableEnd, line: line, column: column))
-                advance(to: i + 2)
-                afterTagEnd(stripModifier: nil, isBlock: isBlock)
-                if isBlock { try lexRawBody(firstTokenIndex: firstTokenIndex, tagLine: tagLine, tagColumn: tagColumn) }
+                advance(to: i + (hasModifier ? 3 : 2))
+                if opensRaw {
+                    if modifier == "-" { afterTagEnd(stripModifier: modifier, isBlock: true) }
+                    try lexRawBody(firstTokenIndex: firstTokenIndex, tagLine: tagLine, tagColumn: tagColumn)
+                } else {
+                    afterTagEnd(stripModifier: modifier, isBlock: isBlock)
+                }
                 return
             }
             let (l, col) = (line, column)
@@ -162,11 +164,11 @@ struct JinjaLexer {
         }
     }
 
-    /// After `{% raw %}`: everything up to `{% endraw %}` is one text token.
+    /// After `{% raw %}`: everything up to `{% endraw %}` is one text token. The endraw tag follows
+    /// the usual rules (`-`, `+`, lstrip_blocks before it, trim_blocks after it).
     private mutating func lexRawBody(firstTokenIndex: Int, tagLine: Int, tagColumn: Int) throws {
-        guard tokens.count == firstTokenIndex + 3, tokens[firstTokenIndex + 1].kind == .name("raw"),
-              tokens[firstTokenIndex + 2].kind == .blockEnd else { return }
         tokens.removeLast(3)
+        let contentStart = i
         let (l, c) = (line, column)
         var k = i
         while k < s.count {
@@ -183,7 +185,15 @@ struct JinjaLexer {
                     if e < s.count && (s[e] == "-" || s[e] == "+") { modifier = s[e]; e += 1 }
                     if e + 1 < s.count && s[e] == "%" && s[e + 1] == "}" {
                         var body = Array(s[i..<k])
+                        let leftModifier: Unicode.Scalar? = s[k + 2] == "-" || s[k + 2] == "+" ? s[k + 2] : nil
                         if strip { while let last = body.last, isWhitespace(last) { body.removeLast() } }
+                        else if leftModifier != "+" && lstripBlocks {
+                            let lineStart = (body.lastIndex(of: "\n").map { $0 + 1 }) ?? 0
+                            let startsLine = lineStart > 0 || contentStart == 0 || s[contentStart - 1] == "\n"
+                            if startsLine && lineStart < body.count && body[lineStart...].allSatisfy(isWhitespace) {
+                                body.removeSubrange(lineStart...)
+                            }
+                        }
                         var text = ""; text.unicodeScalars.append(contentsOf: body)
                         if !text.isEmpty { tokens.append(JinjaToken(kind: .text(text), line: l, column: c)) }
                         advance(to: e + 2)

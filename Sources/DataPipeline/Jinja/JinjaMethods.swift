@@ -99,6 +99,25 @@ extension JinjaInterpreter {
                 rest = rest[rest.index(after: close)...]
             }
             return .string(out + rest)
+        case "removeprefix", "removesuffix":
+            let affix = try args.required(0, "prefix", of: name).pythonString
+            let scalars = Array(s.unicodeScalars), a = Array(affix.unicodeScalars)
+            guard !a.isEmpty, a.count <= scalars.count else { return .string(s) }
+            var out = ""
+            if name == "removeprefix" {
+                guard Array(scalars.prefix(a.count)) == a else { return .string(s) }
+                out.unicodeScalars.append(contentsOf: scalars.dropFirst(a.count))
+            } else {
+                guard Array(scalars.suffix(a.count)) == a else { return .string(s) }
+                out.unicodeScalars.append(contentsOf: scalars.dropLast(a.count))
+            }
+            return .string(out)
+        case "splitlines":
+            var lines = s.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).map(String.init)
+            if lines.last == "" { lines.removeLast() }
+            return .list(lines.map { .string($0) })
+        case "isupper": return .bool(s.contains(where: \.isCased) && s == s.uppercased())
+        case "islower": return .bool(s.contains(where: \.isCased) && s == s.lowercased())
         case "isdigit": return .bool(!s.isEmpty && s.allSatisfy(\.isNumber))
         case "isalpha": return .bool(!s.isEmpty && s.allSatisfy(\.isLetter))
         case "isspace": return .bool(!s.isEmpty && s.allSatisfy(\.isWhitespace))

@@ -74,7 +74,10 @@ extension JinjaInterpreter {
             guard case .string(let sub) = element else { throw JinjaFailure("'in <string>' requires string as left operand, not \(element.typeName)") }
             return sub.isEmpty || s.contains(sub)
         case .list(let a), .tuple(let a): return a.contains { $0.pythonEquals(element) }
-        case .dict(let d): return d[element] != nil
+        case .dict(let d):
+            if element.isUndefined { return false }
+            guard JinjaDictionary.isHashable(element) else { throw JinjaFailure("unhashable type: '\(element.typeName)'") }
+            return d[element] != nil
         case .namespace(let n): return n.attributes[element] != nil
         case .undefined: return false
         default: throw JinjaFailure("argument of type '\(container.typeName)' is not iterable")
@@ -82,6 +85,7 @@ extension JinjaInterpreter {
     }
 
     private func arithmetic(_ op: String, _ left: JinjaValue, _ right: JinjaValue) throws -> JinjaValue {
+        if op == "%", case .string(let format) = left { return .string(try percentFormat(format, right)) }
         if left.isUndefined || right.isUndefined { throw JinjaFailure(undefinedOr(left.isUndefined ? left : right, "")) }
         let unsupported = JinjaFailure("unsupported operand type(s) for \(op): '\(left.typeName)' and '\(right.typeName)'")
         switch (op, left, right) {
@@ -90,14 +94,16 @@ extension JinjaInterpreter {
         case ("+", .tuple(let a), .tuple(let b)): return .tuple(a + b)
         case ("*", .string(let s), _), ("*", _, .string(let s)):
             guard let n = (left.isString ? right : left).integer else { throw unsupported }
-            guard n <= 0 || s.utf8.count * n <= limits.maxOutputBytes else { throw JinjaFailure("string repetition larger than the output cap") }
+            guard n <= 0 || n <= limits.maxOutputBytes / max(1, s.utf8.count) else { throw JinjaFailure("string repetition larger than the output cap") }
             return .string(n > 0 ? String(repeating: s, count: n) : "")
-        case ("*", .list(let a), _), ("*", _, .list(let a)):
-            guard let n = (left.isList ? right : left).integer else { throw unsupported }
-            guard n <= 0 || a.count * n <= limits.maxLoopIterations else { throw JinjaFailure("list repetition longer than the loop cap") }
-            return .list(n > 0 ? Array(repeating: a, count: n).flatMap { $0 } : [])
-        case ("%", .string(let format), _):
-            return .string(try percentFormat(format, right))
+        case ("*", .list(let a), _), ("*", _, .list(let a)), ("*", .tuple(let a), _), ("*", _, .tuple(let a)):
+            let sequenceOnLeft: Bool
+            switch left { case .list, .tuple: sequenceOnLeft = true; default: sequenceOnLeft = false }
+            guard let n = (sequenceOnLeft ? right : left).integer else { throw unsupported }
+            guard n <= 0 || n <= limits.maxLoopIterations / max(1, a.count) else { throw JinjaFailure("list repetition longer than the loop cap") }
+            let repeated: [JinjaValue] = n > 0 ? Array(repeating: a, count: n).flatMap { $0 } : []
+            if case .tuple = (sequenceOnLeft ? left : right) { return .tuple(repeated) }
+            return .list(repeated)
         default: break
         }
         guard let a = left.number, let b = right.number else { throw unsupported }
@@ -108,6 +114,7 @@ extension JinjaInterpreter {
             case "*": let (r, o) = x.multipliedReportingOverflow(by: y); if !o { return .int(r) }
             case "//", "%":
                 guard y != 0 else { throw JinjaFailure("integer division or modulo by zero") }
+                guard !(x == Int.min && y == -1) else { throw JinjaFailure("integer result too large") }
                 var q = x / y, r = x % y
                 if r != 0 && ((r < 0) != (y < 0)) { q -= 1; r += y }
                 return .int(op == "//" ? q : r)
@@ -138,8 +145,15 @@ extension JinjaInterpreter {
         case "//": guard y != 0 else { throw JinjaFailure("float floor division by zero") }; return .double((x / y).rounded(.down))
         case "%":
             guard y != 0 else { throw JinjaFailure("float modulo") }
-            var r = fmod(x, y); if r != 0 && ((r < 0) != (y < 0)) { r += y }; return .double(r)
-        case "**": return .double(Foundation.pow(x, y))
+            // Python: the result takes the divisor's sign, zero included.
+            var r = fmod(x, y)
+            if r != 0 { if (r < 0) != (y < 0) { r += y } } else { r = Double(signOf: y, magnitudeOf: 0) }
+            return .double(r)
+        case "**":
+            if x == 0 && y < 0 { throw JinjaFailure("0.0 cannot be raised to a negative power") }
+            let r = Foundation.pow(x, y)
+            if r.isInfinite && x.isFinite && y.isFinite { throw JinjaFailure("(34, 'Numerical result out of range')") }
+            return .double(r)
         default: throw unsupported
         }
     }
@@ -148,7 +162,13 @@ extension JinjaInterpreter {
     /// `-`/`0` flags, width and precision, and `%%`.
     private func percentFormat(_ format: String, _ argument: JinjaValue) throws -> String {
         var args: [JinjaValue]
-        if case .tuple(let t) = argument { args = t } else { args = [argument] }
+        var isMapping = false
+        switch argument {
+        case .tuple(let t): args = t
+        // Python treats any non-tuple argument with __getitem__ as a mapping that may go unused.
+        case .dict, .list, .undefined: args = [argument]; isMapping = true
+        default: args = [argument]
+        }
         var out = "", chars = Array(format), k = 0
         while k < chars.count {
             let c = chars[k]; k += 1
@@ -177,8 +197,8 @@ extension JinjaInterpreter {
                 if spec == "f" {
                     text = String(format: "%.\(precision ?? 6)f", n.double)
                 } else {
-                    let i = n.int ?? Int(n.double.rounded(.towardZero))
-                    text = spec == "x" ? (i < 0 ? "-" : "") + String(abs(i), radix: 16) : String(i)
+                    let i = try n.int ?? truncatedInt(n.double)
+                    text = spec == "x" ? (i < 0 ? "-" : "") + String(i.magnitude, radix: 16) : String(i)
                 }
             default: throw JinjaFailure("unsupported format character '\(spec)'")
             }
@@ -192,7 +212,8 @@ extension JinjaInterpreter {
             }
             out += text
         }
-        guard args.isEmpty else { throw JinjaFailure("not all arguments converted during string formatting") }
+        // A mapping argument may go unused (`'' % {}`), as in Python.
+        guard args.isEmpty || isMapping else { throw JinjaFailure("not all arguments converted during string formatting") }
         return out
     }
 }
@@ -207,4 +228,17 @@ extension JinjaValue {
         default: return nil
         }
     }
+}
+
+/// Python's int(float) for floats that fit in a machine integer (Python's are unbounded; a
+/// template converting 1e20 gets an error instead of a wrong number).
+func truncatedInt(_ d: Double) throws -> Int {
+    let t = d.rounded(.towardZero)
+    guard t >= -9.223372036854775808e18 && t < 9.223372036854775808e18 else { throw JinjaFailure("integer \(pythonFloatRepr(d)) is too large") }
+    return Int(t)
+}
+
+func negatedIfNegative(_ i: Int) throws -> Int {
+    guard i != Int.min else { throw JinjaFailure("integer result too large") }
+    return abs(i)
 }

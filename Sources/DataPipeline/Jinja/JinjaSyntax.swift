@@ -43,6 +43,33 @@ struct JinjaExpression: Sendable {
     let kind: JinjaExpressionKind
     let line: Int
     let column: Int
+    /// Height of the expression tree; the parser caps it so evaluation cannot overflow the stack
+    /// (a chain like `1 + 1 + ... + 1` nests without parentheses).
+    let depth: Int
+
+    init(kind: JinjaExpressionKind, line: Int, column: Int) {
+        self.kind = kind; self.line = line; self.column = column
+        self.depth = 1 + (kind.children.map(\.depth).max() ?? 0)
+    }
+}
+
+extension JinjaExpressionKind {
+    /// Direct sub-expressions.
+    var children: [JinjaExpression] {
+        switch self {
+        case .literal, .name: return []
+        case .list(let items), .tuple(let items): return items
+        case .dict(let pairs): return pairs.flatMap { [$0.0, $0.1] }
+        case .attribute(let o, _): return [o]
+        case .index(let o, let i): return [o, i]
+        case .slice(let o, let a, let b, let c): return [o] + [a, b, c].compactMap { $0 }
+        case .call(let f, let args): return [f] + args.positional + args.keyword.map(\.1)
+        case .filter(let v, _, let args), .test(let v, _, let args, _): return [v] + args.positional + args.keyword.map(\.1)
+        case .unary(_, let v): return [v]
+        case .binary(_, let a, let b), .and(let a, let b), .or(let a, let b): return [a, b]
+        case .conditional(let t, let a, let b): return [t, a] + (b.map { [$0] } ?? [])
+        }
+    }
 }
 
 enum JinjaLiteral: Sendable {

@@ -1,3 +1,4 @@
+import Foundation
 import Storage
 
 /// A parsed Jinja template rendered in HF's chat-template environment (trim_blocks,
@@ -6,6 +7,9 @@ import Storage
 public struct JinjaTemplate: Sendable {
     let statements: [JinjaStatement]
     public var limits: JinjaLimits
+    /// The time `strftime_now` formats (local time, as HF's `datetime.now()`); fixed in tests so
+    /// renders are reproducible.
+    public var clock: @Sendable () -> Date = { Date() }
 
     /// Parses `source`; throws `JinjaError.syntax` with line and column on malformed templates.
     public init(_ source: String, limits: JinjaLimits = JinjaLimits()) throws {
@@ -17,7 +21,7 @@ public struct JinjaTemplate: Sendable {
 
     /// Renders with the given top-level variables.
     public func render(_ context: [String: JinjaValue]) throws -> String {
-        let interpreter = JinjaInterpreter(limits: limits)
+        let interpreter = JinjaInterpreter(limits: limits, clock: clock)
         let scope = JinjaScope(parent: nil)
         for (k, v) in context { scope.set(k, v) }
         _ = try interpreter.execute(statements, in: scope)

@@ -26,11 +26,11 @@ extension JinjaInterpreter {
         case "callable":
             switch value { case .macro, .function: return true; default: return false }
         case "odd", "even":
-            guard let i = value.integer else { throw JinjaFailure("\(name) test needs an integer, got \(value.typeName)") }
-            return (i % 2 != 0) == (name == "odd")
+            // jinja2: `value % 2 == 1` / `value % 2 == 0`, so floats are allowed.
+            let remainder = try binary("%", value, .int(2))
+            return remainder.pythonEquals(.int(name == "odd" ? 1 : 0))
         case "divisibleby":
-            guard let i = value.integer, let n = try other().integer, n != 0 else { throw JinjaFailure("divisibleby needs non-zero integers") }
-            return i % n == 0
+            return try binary("%", value, try other()).pythonEquals(.int(0))
         case "eq", "equalto", "==": return value.pythonEquals(try other())
         case "ne", "!=": return !value.pythonEquals(try other())
         case "lt", "lessthan", "<": return try binary("<", value, try other()).isTruthy

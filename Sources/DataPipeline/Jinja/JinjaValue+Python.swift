@@ -51,13 +51,25 @@ func pythonStringRepr(_ s: String) -> String {
         default:
             if Character(scalar) == quote { out += "\\" + String(quote); continue }
             let v = scalar.value
-            if v < 0x20 || v == 0x7f { out += "\\x" + hex(v, width: 2) }
-            else if (0x80..<0xa0).contains(v) { out += "\\x" + hex(v, width: 2) }
-            else { out.unicodeScalars.append(scalar) }
+            if scalar == " " || isPrintable(scalar) { out.unicodeScalars.append(scalar) }
+            else if v < 0x100 { out += "\\x" + hex(v, width: 2) }
+            else if v < 0x10000 { out += "\\u" + hex(v, width: 4) }
+            else { out += "\\U" + hex(v, width: 8) }
         }
     }
     out.append(quote)
     return out
+}
+
+/// Python's str.isprintable() for one character: not a control, format, surrogate, private-use,
+/// unassigned or separator character.
+private func isPrintable(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.properties.generalCategory {
+    case .control, .format, .surrogate, .privateUse, .unassigned, .lineSeparator, .paragraphSeparator, .spaceSeparator:
+        return false
+    default:
+        return true
+    }
 }
 
 func hex(_ v: UInt32, width: Int) -> String {

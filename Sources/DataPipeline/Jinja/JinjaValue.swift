@@ -157,6 +157,9 @@ struct JinjaArguments {
         return fallback
     }
 
+    /// A keyword-only argument.
+    func keyword(_ name: String) -> JinjaValue? { keyword.first(where: { $0.0 == name })?.1 }
+
     func required(_ position: Int, _ name: String, of function: String) throws -> JinjaValue {
         guard let v = value(position, name) else { throw JinjaFailure("\(function)() missing required argument '\(name)'") }
         return v

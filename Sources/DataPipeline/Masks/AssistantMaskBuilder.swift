@@ -30,6 +30,11 @@ public struct AssistantMaskBuilder: Sendable {
     /// The training examples for one conversation: the full render first, then any per-turn
     /// examples, each with at least one trained position. `record` names the source (file:line).
     public func examples(for conversation: Conversation, record: String) throws -> [LabeledExample] {
+        try masked(conversation, record: record).examples
+    }
+
+    /// The examples plus what the template left out, for the run summary.
+    public func masked(_ conversation: Conversation, record: String) throws -> MaskedConversation {
         var conversation = conversation
         if options.preserveThinking && conversation.templateKeywords["preserve_thinking"] == nil {
             conversation.templateKeywords["preserve_thinking"] = .bool(true)
@@ -39,9 +44,11 @@ public struct AssistantMaskBuilder: Sendable {
         let targets = options.maskHistory ? [lastTurn] : assistantTurns
 
         var examples = [LabeledExample(untrained: try tokens(conversation, addGenerationPrompt: false, record: record))]
+        var reasoningDropped = 0
         // Latest turn first: its render is the longest, so earlier turns can share its example.
         for turn in targets.reversed() {
             let (turnTokens, start) = try span(of: turn, in: conversation, record: record)
+            if try templateDropsReasoning(of: turn, in: conversation, through: turnTokens, record: record) { reasoningDropped += 1 }
             if let host = examples.firstIndex(where: { $0.inputIds.starts(with: turnTokens) }) {
                 examples[host].train(start..<turnTokens.count)
             } else {
@@ -54,7 +61,23 @@ public struct AssistantMaskBuilder: Sendable {
         if options.trainOnPrompt {
             for e in examples.indices { examples[e].train(0..<examples[e].count) }
         }
-        return examples
+        return MaskedConversation(examples: examples, turnsWithReasoningDropped: reasoningDropped)
+    }
+
+    /// Whether assistant message `turn` has reasoning that its training render does not show:
+    /// the render through the turn is token-identical with the reasoning removed. K2.5 does this
+    /// to every answer without tool calls (and `thinking: false` to all), so such turns train an
+    /// empty `<think></think>`; the run summary counts them.
+    func templateDropsReasoning(of turn: Int, in conversation: Conversation, through turnTokens: [Int32], record: String) throws -> Bool {
+        let message = conversation.messages[turn]
+        guard Self.reasoningKeys.contains(where: { (message[$0]?.stringValue ?? "").isEmpty == false }) else { return false }
+        var stripped = conversation
+        stripped.messages = Array(conversation.messages[..<turn]) + [Self.withoutReasoning(message)]
+        let plain = try tokens(stripped, addGenerationPrompt: false, record: record)
+        if plain == turnTokens { return true }
+        // The turn came from the history-rewritten render: compare against that form.
+        stripped.messages = conversation.messages[..<turn].map(Self.withoutReasoning) + [Self.withoutReasoning(message)]
+        return try tokens(stripped, addGenerationPrompt: false, record: record) == turnTokens
     }
 
     /// The render through assistant message `turn` and where the assistant's own tokens start in it.
@@ -88,11 +111,13 @@ public struct AssistantMaskBuilder: Sendable {
         return tokenizer.encode(text).map { Int32(truncatingIfNeeded: $0) }
     }
 
+    /// The keys transformers reads reasoning from (`_alias_reasoning_fields`).
+    static let reasoningKeys = ["reasoning_content", "thinking", "reasoning"]
+
     /// An assistant message with its reasoning removed; other messages unchanged.
     static func withoutReasoning(_ message: JSONValue) -> JSONValue {
-        guard var object = message.objectValue, object["role"]?.stringValue == "assistant",
-              object["reasoning_content"] != nil else { return message }
-        object["reasoning_content"] = nil
+        guard var object = message.objectValue, object["role"]?.stringValue == "assistant" else { return message }
+        for key in reasoningKeys { object[key] = nil }
         return .object(object)
     }
 }

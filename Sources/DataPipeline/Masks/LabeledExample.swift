@@ -30,3 +30,11 @@ public struct LabeledExample: Sendable, Equatable {
         for t in range { labels[t] = inputIds[t] }
     }
 }
+
+/// The examples of one conversation and what the template left out of them.
+public struct MaskedConversation: Sendable, Equatable {
+    public var examples: [LabeledExample]
+    /// Assistant turns with reasoning that the template does not render (see
+    /// `AssistantMaskBuilder.templateDropsReasoning`).
+    public var turnsWithReasoningDropped: Int
+}

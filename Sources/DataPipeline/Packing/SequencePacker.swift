@@ -28,7 +28,7 @@ public struct PackingSummary: Sendable, Equatable {
     }
 }
 
-/// Turns examples into `TokenBatch` sequences of at most `cutoffLength` tokens. With `packing`,
+/// Turns examples into `PackedSequence`s of at most `cutoffLength` tokens. With `packing`,
 /// examples are concatenated in order into windows (next-fit: a window is closed when the next
 /// example does not fit, which keeps the data order and needs no sorting pass); without it each
 /// example is its own sequence.
@@ -44,10 +44,10 @@ public struct SequencePacker: Sendable {
         self.overlong = overlong
     }
 
-    public func pack(_ examples: [LabeledExample]) -> (batches: [TokenBatch], summary: PackingSummary) {
+    public func pack(_ examples: [LabeledExample]) -> (sequences: [PackedSequence], summary: PackingSummary) {
         var summary = PackingSummary()
-        var batches: [TokenBatch] = []
-        var current = TokenBatch()
+        var batches: [PackedSequence] = []
+        var current = PackedSequence()
         for var example in examples {
             summary.examplesIn += 1
             if example.count > cutoffLength {
@@ -63,7 +63,7 @@ public struct SequencePacker: Sendable {
             }
             if current.count > 0 && (!packing || current.count + example.count > cutoffLength) {
                 batches.append(current)
-                current = TokenBatch()
+                current = PackedSequence()
             }
             current.append(example)
             summary.examplesPacked += 1

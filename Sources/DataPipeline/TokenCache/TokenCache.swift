@@ -62,6 +62,7 @@ public enum TokenCache {
             var summary = DatasetSummary()
             summary.recordsRead = Int(try file.integerAttribute("records_read") ?? 0)
             summary.recordsSkipped = Int(try file.integerAttribute("records_skipped") ?? 0)
+            summary.turnsWithReasoningDropped = Int(try file.integerAttribute("turns_with_reasoning_dropped") ?? 0)
             if let reasons = try file.stringAttribute("skip_reasons"), !reasons.isEmpty {
                 summary.skipReasons = reasons.components(separatedBy: "\n")
             }
@@ -93,6 +94,7 @@ public enum TokenCache {
             for (name, value) in key.fields { try file.setAttribute(name, string: value) }
             try file.setAttribute("records_read", integer: Int64(summary.recordsRead))
             try file.setAttribute("records_skipped", integer: Int64(summary.recordsSkipped))
+            try file.setAttribute("turns_with_reasoning_dropped", integer: Int64(summary.turnsWithReasoningDropped))
             try file.setAttribute("skip_reasons", string: summary.skipReasons.joined(separator: "\n"))
         }
         _ = try? FileManager.default.removeItem(atPath: path)

@@ -14,6 +14,10 @@ public enum KimiSpecialTokens {
         22: "<think>", 23: "</think>", 254: "[UNK]", 255: "[PAD]",
     ]
 
+    /// `additional_special_tokens` in Kimi's tokenizer_config.json.
+    public static let additionalSpecialTokens = ["<|im_end|>", "<|im_user|>", "<|im_assistant|>", "<|start_header_id|>",
+                                                 "<|end_header_id|>", "[EOT]", "<|im_system|>", "<|im_middle|>"]
+
     /// The name Kimi gives a special id when the config does not name it.
     public static func reservedName(id: Int) -> String { "<|reserved_token_\(id)|>" }
 

@@ -19,6 +19,16 @@ public struct TiktokenTokenizer: TextTokenizer, Sendable {
     private let asciiSpecialStart: [Bool]
     private let hasNonASCIISpecialStart: Bool
 
+    /// The bos/eos/pad/unk ids, resolved by the names in tokenizer_config.json (Kimi's defaults
+    /// `[BOS]`, `[EOS]`, `[PAD]`, `[UNK]` when there is no config or it names none); nil when the
+    /// name is not a special token.
+    public private(set) var bosTokenID: Int?
+    public private(set) var eosTokenID: Int?
+    public private(set) var padTokenID: Int?
+    public private(set) var unknownTokenID: Int?
+    /// The chat template stored in tokenizer_config.json, if any.
+    public private(set) var chatTemplate: String?
+
     /// Kimi's chunk and run limits, in Unicode scalars (Python `str` indices).
     public static let maximumChunkScalars = 400_000
     public static let maximumRunScalars = 25_000
@@ -36,6 +46,10 @@ public struct TiktokenTokenizer: TextTokenizer, Sendable {
             byFirst[scalars[0], default: []].append((scalars, id))
         }
         specialIDByName = byName
+        bosTokenID = byName["[BOS]"]
+        eosTokenID = byName["[EOS]"]
+        padTokenID = byName["[PAD]"]
+        unknownTokenID = byName["[UNK]"]
         specialNameByID = byID
         specialsByFirstScalar = byFirst
         var asciiStart = [Bool](repeating: false, count: 128)
@@ -49,13 +63,24 @@ public struct TiktokenTokenizer: TextTokenizer, Sendable {
     public init(directory: URL) throws {
         let ranks = try TiktokenRankFile.load(directory.appendingPathComponent("tiktoken.model"))
         let configURL = directory.appendingPathComponent("tokenizer_config.json")
-        let specials: [(id: Int, name: String)]
-        if FileManager.default.fileExists(atPath: configURL.path) {
-            specials = try TokenizerConfig.load(configURL).specialTokens(baseCount: ranks.count)
-        } else {
-            specials = KimiSpecialTokens.defaults(baseCount: ranks.count)
+        guard FileManager.default.fileExists(atPath: configURL.path) else {
+            self.init(ranks: ranks, specialTokens: KimiSpecialTokens.defaults(baseCount: ranks.count))
+            return
         }
-        self.init(ranks: ranks, specialTokens: specials)
+        let config = try TokenizerConfig.load(configURL)
+        self.init(ranks: ranks, specialTokens: config.specialTokens(baseCount: ranks.count))
+        func id(_ name: String?, _ key: String) throws -> Int? {
+            guard let name else { return nil }
+            guard let id = specialIDByName[name] else {
+                throw TokenizerError.badConfig(file: configURL.path, reason: "\(key) '\(name)' is not one of the special tokens after the \(ranks.count) base ranks")
+            }
+            return id
+        }
+        bosTokenID = try id(config.bosToken, "bos_token") ?? bosTokenID
+        eosTokenID = try id(config.eosToken, "eos_token") ?? eosTokenID
+        padTokenID = try id(config.padToken, "pad_token") ?? padTokenID
+        unknownTokenID = try id(config.unknownToken, "unk_token") ?? unknownTokenID
+        chatTemplate = config.chatTemplate
     }
 
     public var vocabularySize: Int { ranks.count + specialTokens.count }

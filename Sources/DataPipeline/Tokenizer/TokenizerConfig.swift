@@ -71,8 +71,10 @@ public struct TokenizerConfig: Sendable {
         (baseCount..<baseCount + KimiSpecialTokens.count).map { ($0, addedTokens[$0] ?? KimiSpecialTokens.reservedName(id: $0)) }
     }
 
-    /// The file text: `added_tokens_decoder` in id order with transformers' AddedToken fields,
-    /// then the token names and the template.
+    /// The file text, with the same keys as Kimi's own tokenizer_config.json (auto_map to
+    /// tokenization_kimi.py included, so a directory that also holds that Python file loads in
+    /// transformers unchanged): `added_tokens_decoder` in id order with transformers' AddedToken
+    /// fields, the token names, and the template.
     public func serialized() -> String {
         var decoder = JSONObject()
         for id in addedTokens.keys.sorted() {
@@ -83,12 +85,17 @@ public struct TokenizerConfig: Sendable {
         }
         var root = JSONObject()
         root["added_tokens_decoder"] = .object(decoder)
+        root["additional_special_tokens"] = .array(KimiSpecialTokens.additionalSpecialTokens.map { .string($0) })
+        root["auto_map"] = .object(JSONObject([("AutoTokenizer", .array([.string("tokenization_kimi.TikTokenTokenizer"), .null]))]))
         if let s = bosToken { root["bos_token"] = .string(s) }
-        if let s = eosToken { root["eos_token"] = .string(s) }
-        if let s = padToken { root["pad_token"] = .string(s) }
-        if let s = unknownToken { root["unk_token"] = .string(s) }
-        root["clean_up_tokenization_spaces"] = .bool(false)
         if let t = chatTemplate { root["chat_template"] = .string(t) }
+        root["clean_up_tokenization_spaces"] = .bool(false)
+        if let s = eosToken { root["eos_token"] = .string(s) }
+        root["extra_special_tokens"] = .object(JSONObject())
+        root["model_max_length"] = .int(1_048_576)
+        if let s = padToken { root["pad_token"] = .string(s) }
+        root["tokenizer_class"] = .string("TikTokenTokenizer")
+        if let s = unknownToken { root["unk_token"] = .string(s) }
         return JSONSerializer(indent: 2).serialize(.object(root)) + "\n"
     }
 }

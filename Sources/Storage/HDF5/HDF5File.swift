@@ -59,6 +59,11 @@ public final class HDF5File {
     private var fileId: hid_t
     private var isOpen = true
 
+    /// Debian's libhdf5 is built without thread safety, and tests (and a trainer writing state while
+    /// the data cache loads) can call it from several threads: every entry point holds this lock.
+    /// Recursive because public calls use one another (createGroup -> contains).
+    static let libraryLock = NSRecursiveLock()
+
     /// Elements per chunk: large enough for gzip to work well, small enough to read a slice cheaply.
     public static let chunkElements = 1 << 16
     /// gzip level 4: most of the size gain of level 9 at a fraction of the time.
@@ -73,6 +78,7 @@ public final class HDF5File {
 
     /// Creates (or truncates) a file for writing.
     public static func create(_ path: String) throws -> HDF5File {
+        HDF5File.libraryLock.lock(); defer { HDF5File.libraryLock.unlock() }
         silenceErrorPrinting()
         let id = H5Fcreate(path, kimi_h5f_acc_trunc(), kimi_h5p_default(), kimi_h5p_default())
         guard id >= 0 else { throw HDF5Error.callFailed(function: "H5Fcreate", path: path, object: "/") }
@@ -81,6 +87,7 @@ public final class HDF5File {
 
     /// Opens an existing file, read-only unless `writable`.
     public static func open(_ path: String, writable: Bool = false) throws -> HDF5File {
+        HDF5File.libraryLock.lock(); defer { HDF5File.libraryLock.unlock() }
         silenceErrorPrinting()
         guard FileManager.default.fileExists(atPath: path) else { throw HDF5Error.missing(path: path, object: "/") }
         let id = H5Fopen(path, writable ? kimi_h5f_acc_rdwr() : kimi_h5f_acc_rdonly(), kimi_h5p_default())
@@ -90,6 +97,7 @@ public final class HDF5File {
 
     /// Flushes and closes; later calls on this object fail with `callFailed`.
     public func close() {
+        HDF5File.libraryLock.lock(); defer { HDF5File.libraryLock.unlock() }
         guard isOpen else { return }
         isOpen = false
         H5Fclose(fileId)
@@ -106,6 +114,7 @@ public final class HDF5File {
     /// Whether a group or dataset exists at `name` (an absolute or file-relative path like "a/b").
     /// Every parent component is checked first, as H5Lexists requires.
     public func contains(_ name: String) -> Bool {
+        HDF5File.libraryLock.lock(); defer { HDF5File.libraryLock.unlock() }
         guard isOpen else { return false }
         var prefix = ""
         for component in name.split(separator: "/") {
@@ -117,6 +126,7 @@ public final class HDF5File {
 
     /// Creates a group and any missing parents.
     public func createGroup(_ name: String) throws {
+        HDF5File.libraryLock.lock(); defer { HDF5File.libraryLock.unlock() }
         var prefix = ""
         for component in name.split(separator: "/") {
             prefix += (prefix.isEmpty ? "" : "/") + component
@@ -137,6 +147,7 @@ public final class HDF5File {
     /// Writes a 1-D or 2-D dataset (row-major), chunked and gzip-compressed. Parent groups are
     /// created as needed; an existing dataset of the same name is an error (HDF5 cannot resize it).
     public func write<T: HDF5Element>(_ values: [T], shape: [Int], to name: String) throws {
+        HDF5File.libraryLock.lock(); defer { HDF5File.libraryLock.unlock() }
         guard shape.count == 1 || shape.count == 2 else {
             throw HDF5Error.unsupportedRank(path: path, object: name, rank: shape.count)
         }
@@ -173,6 +184,7 @@ public final class HDF5File {
 
     /// Reads a whole 1-D or 2-D dataset; the element type must match what is stored.
     public func read<T: HDF5Element>(_ name: String, as: T.Type = T.self) throws -> (values: [T], shape: [Int]) {
+        HDF5File.libraryLock.lock(); defer { HDF5File.libraryLock.unlock() }
         guard contains(name) else { throw HDF5Error.missing(path: path, object: name) }
         let dataset = H5Dopen2(fileId, name, kimi_h5p_default())
         guard dataset >= 0 else { throw HDF5Error.callFailed(function: "H5Dopen2", path: path, object: name) }
@@ -212,6 +224,7 @@ public final class HDF5File {
 
     /// Sets a UTF-8 string attribute on a group or dataset ("/" is the file itself), replacing any old value.
     public func setAttribute(_ name: String, string value: String, on object: String = "/") throws {
+        HDF5File.libraryLock.lock(); defer { HDF5File.libraryLock.unlock() }
         let bytes = Array(value.utf8)
         let type = H5Tcopy(kimi_h5t_c_s1())
         guard type >= 0 else { throw HDF5Error.callFailed(function: "H5Tcopy", path: path, object: "\(object)@\(name)") }
@@ -229,6 +242,7 @@ public final class HDF5File {
 
     /// Sets a 64-bit integer attribute.
     public func setAttribute(_ name: String, integer value: Int64, on object: String = "/") throws {
+        HDF5File.libraryLock.lock(); defer { HDF5File.libraryLock.unlock() }
         var stored = value
         try writeAttribute(name, on: object, type: kimi_h5t_native_int64()) { attribute in
             H5Awrite(attribute, kimi_h5t_native_int64(), &stored)
@@ -237,7 +251,8 @@ public final class HDF5File {
 
     /// A string attribute, or nil when absent. A non-string attribute is a `wrongElementType` error.
     public func stringAttribute(_ name: String, on object: String = "/") throws -> String? {
-        try readAttribute(name, on: object) { attribute, type in
+        HDF5File.libraryLock.lock(); defer { HDF5File.libraryLock.unlock() }
+        return try readAttribute(name, on: object) { attribute, type in
             guard H5Tget_class(type) == H5T_STRING else {
                 throw HDF5Error.wrongElementType(path: path, object: "\(object)@\(name)", expected: "string", found: "non-string")
             }
@@ -261,7 +276,8 @@ public final class HDF5File {
 
     /// An integer attribute, or nil when absent.
     public func integerAttribute(_ name: String, on object: String = "/") throws -> Int64? {
-        try readAttribute(name, on: object) { attribute, type in
+        HDF5File.libraryLock.lock(); defer { HDF5File.libraryLock.unlock() }
+        return try readAttribute(name, on: object) { attribute, type in
             guard H5Tget_class(type) == H5T_INTEGER else {
                 throw HDF5Error.wrongElementType(path: path, object: "\(object)@\(name)", expected: "integer", found: "non-integer")
             }

@@ -174,7 +174,18 @@ public struct JSONParser {
             let c = bytes[position]
             if c == UInt8(ascii: "\"") { position += 1; break }
             if c < 0x20 { throw error("unescaped control character U+\(hex4(UInt32(c))) in string") }
-            if c != UInt8(ascii: "\\") { utf8.append(c); position += 1; continue }
+            if c != UInt8(ascii: "\\") {
+                // Copy the run up to the next quote, backslash or control byte in one append.
+                let runStart = position
+                position += 1
+                while position < bytes.count {
+                    let d = bytes[position]
+                    if d == UInt8(ascii: "\"") || d == UInt8(ascii: "\\") || d < 0x20 { break }
+                    position += 1
+                }
+                utf8.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<position]))
+                continue
+            }
             position += 1
             guard let e = peek else { throw error("unterminated escape") }
             position += 1
@@ -200,7 +211,7 @@ public struct JSONParser {
                 } else if (0xDC00...0xDFFF).contains(scalar) {
                     throw error("lone low surrogate \\u\(hex4(scalar))")
                 }
-                utf8.append(contentsOf: Array(String(Character(Unicode.Scalar(scalar)!)).utf8))
+                appendUTF8(scalar, to: &utf8)
             default:
                 position -= 2  // point at the backslash
                 throw error("invalid escape '\\\(String(UnicodeScalar(e)))'")
@@ -208,6 +219,19 @@ public struct JSONParser {
         }
         guard let s = String(validating: utf8, as: UTF8.self) else { throw error("invalid UTF-8 in string") }
         return s
+    }
+
+    /// Appends the UTF-8 encoding of a scalar value (surrogates already excluded).
+    @inline(__always) private func appendUTF8(_ v: UInt32, to utf8: inout [UInt8]) {
+        switch v {
+        case ..<0x80: utf8.append(UInt8(v))
+        case ..<0x800: utf8.append(UInt8(0xC0 | v >> 6)); utf8.append(UInt8(0x80 | v & 0x3F))
+        case ..<0x10000:
+            utf8.append(UInt8(0xE0 | v >> 12)); utf8.append(UInt8(0x80 | v >> 6 & 0x3F)); utf8.append(UInt8(0x80 | v & 0x3F))
+        default:
+            utf8.append(UInt8(0xF0 | v >> 18)); utf8.append(UInt8(0x80 | v >> 12 & 0x3F))
+            utf8.append(UInt8(0x80 | v >> 6 & 0x3F)); utf8.append(UInt8(0x80 | v & 0x3F))
+        }
     }
 
     private mutating func parseHex4() throws -> UInt32 {

@@ -105,25 +105,5 @@ extension Recipe {
 
 /// The closest known key by edit distance, when close enough to be a plausible typo.
 func nearestKey(_ word: String, in candidates: [String]) -> String? {
-    var best: (key: String, distance: Int)?
-    for candidate in candidates.sorted() {
-        let d = editDistance(Array(word.unicodeScalars), Array(candidate.unicodeScalars))
-        if d <= max(2, word.count / 3), best == nil || d < best!.distance { best = (candidate, d) }
-    }
-    return best?.key
-}
-
-private func editDistance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var previous = Array(0...b.count)
-    var current = [Int](repeating: 0, count: b.count + 1)
-    for i in 1...a.count {
-        current[0] = i
-        for j in 1...b.count {
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-        }
-        swap(&previous, &current)
-    }
-    return previous[b.count]
+    NameSuggestion.nearest(word, in: candidates)
 }

@@ -1,9 +1,11 @@
-/// One flattened sequence of tokens for the model: several examples side by side, each with its
+/// One flattened sequence of tokens for the model (field for field KimiModel's `TokenBatch`,
+/// which DataPipeline cannot import; the trainer converts with
+/// `TokenBatch(inputIds:positions:segmentIds:labels:)`): several examples side by side, each with its
 /// own positions (restarting at 0) and segment id, so attention never crosses examples.
 /// All four arrays have one entry per token. `labels` is aligned to `inputIds` (-100 = ignored);
 /// the model shifts by one when it computes the loss, and the first token of every example is
 /// never a target, so no loss crosses an example boundary.
-public struct TokenBatch: Sendable, Equatable {
+public struct PackedSequence: Sendable, Equatable {
     public var inputIds: [Int32] = []
     public var positions: [Int32] = []
     public var segmentIds: [Int32] = []
