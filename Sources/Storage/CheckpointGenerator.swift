@@ -38,6 +38,13 @@ public struct CheckpointGenerator {
     }
 
     public static let initializerRange: Float = 0.02
+
+    /// lm_head's standard deviation: 1/sqrt(hidden) (never below the initializer range). With 0.02
+    /// a 64-wide model's logits span about ±1 whatever its hidden state, so no adapter could move
+    /// its loss far from log(vocab); a trained model's logits span far more.
+    public static func lmHeadStandardDeviation(hiddenSize: Int) -> Float {
+        max(initializerRange, 1 / Float(hiddenSize).squareRoot())
+    }
     public static let routerBiasStandardDeviation: Float = 0.01
 
     @discardableResult
@@ -88,6 +95,8 @@ final class WeightSource {
                 kinds[entry.name] = .ones
             } else if entry.role == .routerBias {
                 kinds[entry.name] = .random(CheckpointGenerator.routerBiasStandardDeviation)
+            } else if entry.role == .lmHead {
+                kinds[entry.name + ".weight"] = .random(CheckpointGenerator.lmHeadStandardDeviation(hiddenSize: layout.config.hiddenSize))
             } else {
                 kinds[entry.isLinear ? entry.name + ".weight" : entry.name] = .random(CheckpointGenerator.initializerRange)
             }

@@ -104,3 +104,24 @@ struct TrainingRunTests {
         }
     }
 }
+
+@Suite("Training run: continuing an adapter")
+struct TrainingContinuationTests {
+    @Test("adapter_name_or_path starts from a trained adapter: its first loss is below a fresh start's")
+    func continuesFromAdapter() throws {
+        let fixture = try TrainingFixture()
+        defer { fixture.directory.remove() }
+        let first = try TrainingRun(recipe: fixture.recipe(output: "first", ["max_steps=8"]), options: TrainingFixture.quietOptions()).run()
+        let trained = fixture.directory.file("first").path
+        let continued = try TrainingRun(recipe: fixture.recipe(output: "second", ["max_steps=1", "adapter_name_or_path=\(trained)"]),
+                                        options: TrainingFixture.quietOptions()).run()
+        let freshStart = try #require(first.losses.first?.loss), continuedStart = try #require(continued.losses.first?.loss)
+        #expect(continuedStart < freshStart - 0.1, "fresh \(freshStart), continued \(continuedStart)")
+        #expect {
+            try TrainingRun(recipe: fixture.recipe(output: "third", ["lora_merge_aware=true"]), options: TrainingFixture.quietOptions()).prepare()
+        } throws: { error in
+            guard case TrainingError.unsupported(let key, _)? = error as? TrainingError else { return false }
+            return key == "lora_merge_aware"
+        }
+    }
+}

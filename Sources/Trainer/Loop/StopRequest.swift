@@ -18,12 +18,20 @@ public final class StopRequest: @unchecked Sendable {
     public func request(_ reason: String) { lock.withLock { if signalName == nil { signalName = reason } } }
 
     /// Routes SIGINT and SIGTERM to this request until `uninstall()`. A second signal while the
-    /// step finishes is ignored (the checkpoint is on its way).
+    /// step finishes means "now": the process exits at once (130 / 143) without the checkpoint.
     public func installSignalHandlers() {
         for (number, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in self?.request(name) }
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                if self.requested != nil {
+                    FileHandle.standardError.write(Data("\n\(name) again: exiting without a checkpoint\n".utf8))
+                    exit(128 + number)
+                }
+                self.request(name)
+                FileHandle.standardError.write(Data("\n\(name): finishing the current update, then saving a checkpoint (again to quit at once)\n".utf8))
+            }
             source.resume()
             sources.append(source)
         }

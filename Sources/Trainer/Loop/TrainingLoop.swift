@@ -211,8 +211,8 @@ final class TrainingLoop {
         defer { model.setTraining(true) }
         let evalStart = clock.now
         var lossSum = 0.0, count = 0, correct = 0
-        for row in data.eval {
-            let result = try model.evaluate(row)
+        for group in evalGroups() {
+            let result = try model.evaluate(TrainingSequence.concatenate(group))
             lossSum += result.lossSum
             count += result.count
             correct += result.correct
@@ -237,6 +237,24 @@ final class TrainingLoop {
         state.logHistory.append(.object(history))
         progress.message(String(format: "eval at step %d: loss %.4f, token accuracy %.2f%% (%d tokens)",
                                 state.globalStep, loss, accuracy * 100, count))
+    }
+
+    /// Eval rows in groups of `per_device_eval_batch_size`, each group one forward pass; a group
+    /// is cut early so its [tokens, vocab] logits stay under 256 MiB (one row always goes alone).
+    private func evalGroups() -> [[TrainingSequence]] {
+        let maximumTokens = max(1, (256 << 20) / (4 * model.config.vocabSize))
+        var groups: [[TrainingSequence]] = [], current: [TrainingSequence] = [], tokens = 0
+        for row in data.eval {
+            if !current.isEmpty && (current.count >= max(1, recipe.evalBatchSize) || tokens + row.count > maximumTokens) {
+                groups.append(current)
+                current = []
+                tokens = 0
+            }
+            current.append(row)
+            tokens += row.count
+        }
+        if !current.isEmpty { groups.append(current) }
+        return groups
     }
 
     private func record(_ entry: TrainingLogEntry) throws {

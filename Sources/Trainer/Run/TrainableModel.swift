@@ -28,6 +28,9 @@ public final class TrainableModel {
             throw TrainingError.model(path: recipe.modelPath, reason: "\(error)")
         }
         let lora = try Self.loraConfig(recipe, layerCount: model.config.numHiddenLayers)
+        if recipe.loraMergeAware {
+            throw TrainingError.unsupported(key: "lora_merge_aware", reason: "merge-aware training is not wired into 'train' yet; set it to false")
+        }
         do {
             if let adapterPath = recipe.adapterPath {
                 var shapes: [String: (inFeatures: Int, outFeatures: Int)] = [:]
@@ -91,8 +94,8 @@ public final class TrainableModel {
         return (result.lossSum, result.count)
     }
 
-    /// Loss sum, supervised positions and correct argmax predictions of one row, without dropout.
-    /// Uses the model's public `logits` (the whole [T, V] of one row at a time).
+    /// Loss sum, supervised positions and correct argmax predictions of one micro-batch, without
+    /// dropout. Uses the model's public `logits` (the whole [T, V] at once; the caller bounds T).
     func evaluate(_ sequence: TrainingSequence) throws -> (lossSum: Double, count: Int, correct: Int) {
         let batch = sequence.modelBatch
         let logits = try model.logits(batch)
