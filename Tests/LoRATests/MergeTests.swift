@@ -140,6 +140,16 @@ import Storage
         }
     }
 
+    @Test func writeOrderKeepsModulesTogetherOnlyWhenAligned() {
+        let packed = TensorSpec(name: "m.weight_packed", dtype: .int32, shape: [2, 1])
+        let shape = TensorSpec(name: "m.weight_shape", dtype: .int32, shape: [2])
+        let evenScale = TensorSpec(name: "m.weight_scale", dtype: .bfloat16, shape: [2, 1])
+        let oddScale = TensorSpec(name: "m.weight_scale", dtype: .bfloat16, shape: [3, 1])
+        let next = TensorSpec(name: "n.weight_packed", dtype: .int32, shape: [2, 1])
+        #expect(MergePlan.writeOrder([packed, shape, evenScale, next]) == [packed, shape, evenScale, next])
+        #expect(MergePlan.writeOrder([packed, shape, oddScale, next]) == [packed, shape, next, oddScale])
+    }
+
     @Test func shardSizesParse() {
         #expect(MergeOptions.parseShardSize("5GB") == 5_000_000_000)
         #expect(MergeOptions.parseShardSize("2GiB") == 2 << 30)

@@ -94,6 +94,10 @@ struct LoRAGolden {
         let attached = try model.attachPEFTAdapter(directory: g.peftAdapter)
         let peft = try #require(g.expected["peft_adapter"])
         #expect(attached == peft["modules"]?.intValue)
+        // LoRA's own loader takes PEFT's file too, with every module.
+        var projections: [String: (inFeatures: Int, outFeatures: Int)] = [:]
+        for spec in ProjectionInventory.projections(of: model.config) { projections[spec.path] = (spec.inFeatures, spec.outFeatures) }
+        #expect(try PEFTAdapterFile.load(from: g.peftAdapter, projections: projections).count == attached)
         let batch = g.batch
         let counted = batch.shiftedLabels.filter { $0 != TokenBatch.ignoreIndex }.count
         let result = try model.forwardBackward(batch, lossScale: 1 / Float(counted))

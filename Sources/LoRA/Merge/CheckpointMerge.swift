@@ -14,6 +14,7 @@ public enum CheckpointMerge {
             throw MergeError.outputIsModel(path: modelDirectory.path)
         }
         guard options.maximumShardBytes > 0 else { throw MergeError.invalidShardSize("\(options.maximumShardBytes)") }
+        try StagedOutputDirectory.checkAvailable(options.output, overwrite: options.overwrite)
         // Everything the inputs can get wrong is checked before the output folder exists.
         let configFile = try KimiConfigFile.load(directory: modelDirectory)
         let config = configFile.config

@@ -7,18 +7,23 @@ import Storage
 final class StagedOutputDirectory {
     let destination: URL
     let staging: URL
-    private let overwrite: Bool
     private var committed = false
+
+    /// Refuses an existing OUT that is not an empty folder, unless `overwrite` (checked up front,
+    /// before any slow work, and again when the staging folder is created).
+    static func checkAvailable(_ destination: URL, overwrite: Bool) throws {
+        let fm = FileManager.default
+        let path = destination.standardizedFileURL.path
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: path, isDirectory: &isDirectory), !overwrite else { return }
+        let isEmptyFolder = isDirectory.boolValue && ((try? fm.contentsOfDirectory(atPath: path))?.isEmpty ?? false)
+        if !isEmptyFolder { throw MergeError.outputExists(path: path) }
+    }
 
     init(destination: URL, overwrite: Bool) throws {
         let fm = FileManager.default
         self.destination = destination.standardizedFileURL
-        self.overwrite = overwrite
-        var isDirectory: ObjCBool = false
-        if fm.fileExists(atPath: self.destination.path, isDirectory: &isDirectory) {
-            let isEmptyFolder = isDirectory.boolValue && ((try? fm.contentsOfDirectory(atPath: self.destination.path))?.isEmpty ?? false)
-            if !isEmptyFolder && !overwrite { throw MergeError.outputExists(path: self.destination.path) }
-        }
+        try Self.checkAvailable(destination, overwrite: overwrite)
         staging = URL(fileURLWithPath: self.destination.path + ".partial-\(getpid())")
         try? fm.removeItem(at: staging)
         do {
