@@ -32,9 +32,9 @@ let package = Package(
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DataPipelineTests", dependencies: ["DataPipeline", "Storage", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Storage", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "KimiModelTests", dependencies: ["KimiModel", "LoRA", "Storage", "Autograd", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KimiModelTests", dependencies: ["KimiModel", "DataPipeline", "LoRA", "Storage", "Autograd", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "LoRATests", dependencies: ["LoRA", "KimiModel", "Storage", "Autograd", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LoRATests", dependencies: ["LoRA", "KimiModel", "DataPipeline", "Storage", "Autograd", "TestSupport"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )

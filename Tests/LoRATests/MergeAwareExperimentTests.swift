@@ -1,3 +1,4 @@
+import DataPipeline
 import Foundation
 import Testing
 import TestSupport

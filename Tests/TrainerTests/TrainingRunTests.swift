@@ -117,11 +117,22 @@ struct TrainingContinuationTests {
                                         options: TrainingFixture.quietOptions()).run()
         let freshStart = try #require(first.losses.first?.loss), continuedStart = try #require(continued.losses.first?.loss)
         #expect(continuedStart < freshStart - 0.1, "fresh \(freshStart), continued \(continuedStart)")
-        #expect {
-            try TrainingRun(recipe: fixture.recipe(output: "third", ["lora_merge_aware=true"]), options: TrainingFixture.quietOptions()).prepare()
-        } throws: { error in
-            guard case TrainingError.unsupported(let key, _)? = error as? TrainingError else { return false }
-            return key == "lora_merge_aware"
-        }
+    }
+
+    @Test("lora_merge_aware puts every routed-expert adapter behind the INT4 merge quantizer and still trains")
+    func mergeAwareTraining() throws {
+        let fixture = try TrainingFixture()
+        defer { fixture.directory.remove() }
+        let run = TrainingRun(recipe: try fixture.recipe(output: "aware", ["lora_merge_aware=true", "max_steps=6"]),
+                              options: TrainingFixture.quietOptions())
+        let prepared = try run.prepare()
+        let adapters = prepared.model.adapters
+        let expertPaths = adapters.paths.filter { $0.contains(".mlp.experts.") }
+        #expect(!expertPaths.isEmpty)
+        #expect(expertPaths.allSatisfy { adapters[$0]!.deltaTransform != nil })
+        #expect(adapters.paths.filter { !$0.contains(".mlp.experts.") }.allSatisfy { adapters[$0]!.deltaTransform == nil })
+        #expect(prepared.model.mergeAwareNote?.contains("train through the merge's quantizer") == true)
+        let summary = try run.run()
+        #expect(summary.losses.count == 6 && summary.losses.allSatisfy { $0.loss.isFinite })
     }
 }

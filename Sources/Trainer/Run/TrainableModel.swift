@@ -16,6 +16,8 @@ public final class TrainableModel {
     public let audit: CoverageAudit
     /// Bytes of the checkpoint's safetensors files (mapped, not read, at load).
     public let mappedBaseBytes: Int
+    /// With lora_merge_aware: which adapters train through the INT4 merge quantizer, and its convention.
+    public private(set) var mergeAwareNote: String?
 
     public var config: KimiConfig { model.config }
 
@@ -31,9 +33,6 @@ public final class TrainableModel {
             throw TrainingError.model(path: recipe.modelPath, reason: "\(error)")
         }
         let lora = try Self.loraConfig(recipe, layerCount: model.config.numHiddenLayers)
-        if recipe.loraMergeAware {
-            throw TrainingError.unsupported(key: "lora_merge_aware", reason: "merge-aware training is not wired into 'train' yet; set it to false")
-        }
         do {
             if planOnly && recipe.adapterPath == nil {
                 adapters = LoRAAdapterSet(config: lora)
@@ -67,6 +66,20 @@ public final class TrainableModel {
                 throw TrainingError.model(path: recipe.modelPath, reason: "adapter module '\(path)' has no projection in this model")
             }
             projection.adapter = adapters[path]
+        }
+        if recipe.loraMergeAware {
+            do {
+                let store = try CheckpointReader(directory: directory, expectedGroupSize: model.config.quantization?.groupSize)
+                let set = adapters
+                if let detection = try set.enableMergeAwareQuantization(store: store) {
+                    let count = set.paths.filter { set[$0]!.deltaTransform != nil }.count
+                    mergeAwareNote = "lora_merge_aware: \(count) adapters on INT4 projections train through the merge's quantizer (\(detection.convention.rawValue) scales)"
+                } else {
+                    mergeAwareNote = "lora_merge_aware: the base has no INT4 projection under an adapter; plain LoRA"
+                }
+            } catch {
+                throw TrainingError.model(path: recipe.modelPath, reason: "lora_merge_aware: \(error)")
+            }
         }
         adapters.setTraining(true)
         parameters = adapters.parameters.map { TrainableParameter(name: $0.name, value: $0.value, gradient: $0.gradient) }

@@ -59,6 +59,7 @@ public final class TrainingRun {
         for note in data.notes { options.output("data: \(note)") }
         if data.recordsSkipped > 0, let first = data.skipReasons.first { options.output("data: first skipped record: \(first)") }
         options.output(model.audit.description)
+        if let note = model.mergeAwareNote { options.output(note) }
         for line in plan.lines { options.output(line) }
         if let budget = recipe.memoryBudgetBytes, plan.memory.totalBytes > budget {
             options.output("warning: the estimate \(formatBytes(plan.memory.totalBytes)) exceeds memory_budget \(formatBytes(budget))")
