@@ -61,6 +61,23 @@ public final class MLAttention {
         var logSumExp: Tensor      // [H, T]
     }
 
+    /// Rotates (or, with `inverse`, un-rotates: the backward) q's rope part in every head [T, H, D]
+    /// at offset qk_nope_head_dim, and the shared rope key [T, dr].
+    private func rotate(_ q: UnsafeMutablePointer<Float>, sharedRopeKey: UnsafeMutablePointer<Float>, tokens T: Int,
+                        positions: UnsafePointer<Int32>, rotary: RotaryCache, inverse: Bool) {
+        let H = heads, D = qkDim, dn = nopeDim, dr = ropeDim
+        rotary.cos.withUnsafeBufferPointer { cos in
+            rotary.sin.withUnsafeBufferPointer { sin in
+                Kernels.applyRotary(q, tokens: T, heads: H, tokenStride: H * D, headStride: D, offset: dn,
+                                    ropeDim: dr, positions: positions, cos: cos.baseAddress!, sin: sin.baseAddress!,
+                                    layout: rotaryLayout, inverse: inverse)
+                Kernels.applyRotary(sharedRopeKey, tokens: T, heads: 1, tokenStride: dr, headStride: dr, offset: 0,
+                                    ropeDim: dr, positions: positions, cos: cos.baseAddress!, sin: sin.baseAddress!,
+                                    layout: rotaryLayout, inverse: inverse)
+            }
+        }
+    }
+
     /// y [T, C] = attention(x [T, C]); returns what backward needs.
     public func forward(_ x: UnsafePointer<Float>, tokens T: Int, positions: UnsafePointer<Int32>,
                         segmentIds: UnsafePointer<Int32>, rotary: RotaryCache, into y: UnsafeMutablePointer<Float>) -> Activations {
@@ -92,16 +109,7 @@ public final class MLAttention {
         kvBProjection.forward(latentNormed.pointer, rows: T, into: kv.pointer)          // kv [T, H*(dn+V)]
 
         // Rotary on q's rope part (per head) and on the shared rope key.
-        rotary.cos.withUnsafeBufferPointer { cos in
-            rotary.sin.withUnsafeBufferPointer { sin in
-                Kernels.applyRotary(q.pointer, tokens: T, heads: H, tokenStride: H * D, headStride: D, offset: dn,
-                                    ropeDim: dr, positions: positions, cos: cos.baseAddress!, sin: sin.baseAddress!,
-                                    layout: rotaryLayout, inverse: false)
-                Kernels.applyRotary(sharedRopeKey.pointer, tokens: T, heads: 1, tokenStride: dr, headStride: dr, offset: 0,
-                                    ropeDim: dr, positions: positions, cos: cos.baseAddress!, sin: sin.baseAddress!,
-                                    layout: rotaryLayout, inverse: false)
-            }
-        }
+        rotate(q.pointer, sharedRopeKey: sharedRopeKey.pointer, tokens: T, positions: positions, rotary: rotary, inverse: false)
         // k [T, H, D] = k_nope | shared rope key; v [T, H, V].
         let k = Tensor(shape: [T, H, D]), v = Tensor(shape: [T, H, V])
         for t in 0..<T {
@@ -149,16 +157,7 @@ public final class MLAttention {
             }
         }
         // Rotary backward: the transpose of the (scaled) rotation.
-        rotary.cos.withUnsafeBufferPointer { cos in
-            rotary.sin.withUnsafeBufferPointer { sin in
-                Kernels.applyRotary(dq.pointer, tokens: T, heads: H, tokenStride: H * D, headStride: D, offset: dn,
-                                    ropeDim: dr, positions: positions, cos: cos.baseAddress!, sin: sin.baseAddress!,
-                                    layout: rotaryLayout, inverse: true)
-                Kernels.applyRotary(dSharedRopeKey.pointer, tokens: T, heads: 1, tokenStride: dr, headStride: dr, offset: 0,
-                                    ropeDim: dr, positions: positions, cos: cos.baseAddress!, sin: sin.baseAddress!,
-                                    layout: rotaryLayout, inverse: true)
-            }
-        }
+        rotate(dq.pointer, sharedRopeKey: dSharedRopeKey.pointer, tokens: T, positions: positions, rotary: rotary, inverse: true)
         // Latent path.
         let dLatentNormed = Tensor(shape: [T, r])
         kvBProjection.backward(saved.latentNormed.pointer, rows: T, outputGradient: dkv.pointer, inputGradient: dLatentNormed.pointer)
