@@ -25,7 +25,7 @@ public struct CoverageAudit: Sendable, CustomStringConvertible {
     ///   - adapted: module path -> (rank, parameter count) of each adapter present.
     public init(config: KimiConfig, lora: LoRAConfig, adapted: [String: (rank: Int, parameters: Int)]) throws {
         let all = ProjectionInventory.projections(of: config)
-        for entry in lora.targets.entries where !all.contains(where: { LoRATargets.entry(entry, matches: $0.path) }) {
+        for entry in lora.targets.unmatchedEntries(in: all.map(\.path)) {
             throw LoRAError.targetMatchesNothing(entry, suggestion: LoRAError.suggestion(for: entry, paths: all.map(\.path)))
         }
         let implied = all.filter { lora.targets.matches($0.path) && (lora.layers?.contains($0.layer) ?? true) }

@@ -15,7 +15,7 @@ public final class LoRAAdapterSet: @unchecked Sendable {
     public static func create(for model: KimiConfig, config: LoRAConfig) throws -> LoRAAdapterSet {
         let set = LoRAAdapterSet(config: config)
         let all = ProjectionInventory.projections(of: model)
-        for entry in config.targets.entries where !all.contains(where: { LoRATargets.entry(entry, matches: $0.path) }) {
+        for entry in config.targets.unmatchedEntries(in: all.map(\.path)) {
             throw LoRAError.targetMatchesNothing(entry, suggestion: LoRAError.suggestion(for: entry, paths: all.map(\.path)))
         }
         for spec in all where config.targets.matches(spec.path) && (config.layers?.contains(spec.layer) ?? true) {

@@ -6,6 +6,8 @@ public enum LoRATargets: Sendable, Equatable {
     case all
     /// A union of groups and/or module names ("q_a_proj", "experts", "attention", "dense", ...).
     case names([String])
+    /// One regular expression that must match a whole module path (PEFT's string `target_modules`).
+    case pattern(String)
 
     /// The class of a projection, by its module path.
     public enum ModuleClass: String, Sendable, CaseIterable, Comparable {
@@ -39,7 +41,14 @@ public enum LoRATargets: Sendable, Equatable {
         switch self {
         case .all: return ["all"]
         case .names(let n): return n
+        case .pattern(let p): return [p]
         }
+    }
+
+    /// The entries that select none of `paths` (a target that matches nothing is an error).
+    public func unmatchedEntries(in paths: [String]) -> [String] {
+        if case .pattern(let p) = self { return paths.contains { matches($0) } ? [] : [p] }
+        return entries.filter { entry in !paths.contains { LoRATargets.entry(entry, matches: $0) } }
     }
 
     /// Whether one target entry selects the module at `path`. Groups select by class; other names
@@ -59,7 +68,11 @@ public enum LoRATargets: Sendable, Equatable {
     }
 
     public func matches(_ path: String) -> Bool {
-        entries.contains { LoRATargets.entry($0, matches: path) }
+        if case .pattern(let p) = self {
+            guard let regex = try? Regex(p) else { return false }
+            return (try? regex.wholeMatch(in: path)) != nil
+        }
+        return entries.contains { LoRATargets.entry($0, matches: path) }
     }
 }
 

@@ -132,6 +132,21 @@ public struct PEFTAdapterConfig: Sendable, Equatable {
         return (lookup(rankPattern) ?? rank, lookup(alphaPattern) ?? alpha)
     }
 
+    /// The targets this config names: PEFT's name list, or its full-match regex.
+    public var targets: LoRATargets {
+        switch targetModules {
+        case .string(let pattern): return pattern == "all-linear" ? .all : .pattern(pattern)
+        case .array(let names): return .names(names.compactMap(\.stringValue))
+        default: return .all
+        }
+    }
+
+    /// layers_to_transform as a range when it is one contiguous run (nil: every layer).
+    public var layerRange: ClosedRange<Int>? {
+        guard let layers = layersToTransform, let first = layers.min(), let last = layers.max() else { return nil }
+        return first...last
+    }
+
     public func scaling(rank r: Int, alpha a: Double) -> Float {
         Float(useRSLoRA ? a / Double(r).squareRoot() : a / Double(r))
     }

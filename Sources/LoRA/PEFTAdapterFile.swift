@@ -38,10 +38,9 @@ public enum PEFTAdapterFile {
     /// Reads an adapter made by kimi-sft or PEFT for a base whose projections are `projections`
     /// (module path -> (in, out)). Refuses, naming the module, anything made for another base:
     /// unknown modules, shape mismatches, a rank that differs from r without a rank_pattern entry.
-    public static func load(from directory: URL, projections: [String: (inFeatures: Int, outFeatures: Int)],
-                            seed: UInt64 = 42) throws -> LoRAAdapterSet {
+    /// Reads and checks `adapter_config.json` of an adapter folder.
+    public static func readConfig(from directory: URL) throws -> PEFTAdapterConfig {
         let configURL = directory.appendingPathComponent(configName)
-        let weightsURL = directory.appendingPathComponent(weightsName)
         guard FileManager.default.fileExists(atPath: configURL.path) else {
             throw LoRAError.invalidConfig(file: configURL.path, message: "missing (is \(directory.path) a PEFT adapter folder?)")
         }
@@ -49,7 +48,13 @@ public enum PEFTAdapterFile {
         do { bytes = [UInt8](try Data(contentsOf: configURL)) } catch {
             throw LoRAError.invalidConfig(file: configURL.path, message: "cannot be read: \(error.localizedDescription)")
         }
-        let peft = try PEFTAdapterConfig(json: try JSONParser.parse(bytes, source: configURL.path), file: configURL.path)
+        return try PEFTAdapterConfig(json: try JSONParser.parse(bytes, source: configURL.path), file: configURL.path)
+    }
+
+    public static func load(from directory: URL, projections: [String: (inFeatures: Int, outFeatures: Int)],
+                            seed: UInt64 = 42) throws -> LoRAAdapterSet {
+        let weightsURL = directory.appendingPathComponent(weightsName)
+        let peft = try readConfig(from: directory)
         let file = try SafetensorsFile(path: weightsURL.path)
         var pairs: [String: (a: TensorView?, b: TensorView?)] = [:]
         var order: [String] = []

@@ -1,4 +1,5 @@
 import Foundation
+import LoRA
 import Storage
 
 /// `kimi-sft inspect DIR`: a checkpoint's architecture, parameter counts, storage and LoRA cost,
@@ -10,6 +11,7 @@ enum InspectCommand: Subcommand {
     static let discussion = "Reads config.json and the safetensors headers only (no tensor data), and checks that every tensor the config implies is present."
     static let options: [OptionSpec] = [
         .value("lora-rank", "rank", help: "LoRA rank for the size estimate (default 8)."),
+        .value("adapter", "dir", help: "A PEFT adapter to audit against this checkpoint: what its targets imply vs what it holds."),
     ]
 
     static func run(_ arguments: ParsedArguments) throws {
@@ -22,6 +24,28 @@ enum InspectCommand: Subcommand {
         try reader.validate(against: KimiTensorLayout(config: config))
         let info = CheckpointInspection(reader: reader, config: config)
         print(report(info, rank: rank, directory: directory.path))
+        if let adapterPath = arguments.value("adapter") {
+            try auditAdapter(URL(fileURLWithPath: adapterPath), config: config)
+        }
+    }
+
+    /// Loads the adapter against this checkpoint's projections (shapes checked) and prints the
+    /// coverage audit of what its adapter_config.json targets imply against the tensors it holds;
+    /// fails when a targeted projection has no adapter.
+    static func auditAdapter(_ directory: URL, config: KimiConfig) throws {
+        var shapes: [String: (inFeatures: Int, outFeatures: Int)] = [:]
+        for spec in ProjectionInventory.projections(of: config) { shapes[spec.path] = (spec.inFeatures, spec.outFeatures) }
+        let peft = try PEFTAdapterFile.readConfig(from: directory)
+        let set = try PEFTAdapterFile.load(from: directory, projections: shapes)
+        var adapted: [String: (rank: Int, parameters: Int)] = [:]
+        for path in set.paths { adapted[path] = (set[path]!.rank, set[path]!.parameterCount) }
+        let lora = LoRAConfig(rank: peft.rank, alpha: peft.alpha, dropout: peft.dropout, useRSLoRA: peft.useRSLoRA,
+                              targets: peft.targets, layers: peft.layerRange)
+        let audit = try CoverageAudit(config: config, lora: lora, adapted: adapted)
+        print("adapter: \(directory.path): \(set.count) modules, r \(peft.rank), alpha \(PythonFloat.repr(peft.alpha)), "
+              + "dropout \(PythonFloat.repr(peft.dropout))\(peft.useRSLoRA ? ", rsLoRA" : ""), base \(peft.baseModelNameOrPath ?? "unnamed")")
+        print(audit.description)
+        try audit.requireComplete()
     }
 
     static func report(_ info: CheckpointInspection, rank: Int, directory: String) -> String {

@@ -104,3 +104,37 @@ import Storage
         #expect(throws: CheckpointError.self) { _ = try PEFTAdapterFile.load(from: dir.url, projections: projections(tinyConfig)) }
     }
 }
+
+@Suite struct AdapterAuditTests {
+    /// An adapter whose config targets the experts (a regex in adapter_config.json) but whose file
+    /// lacks one expert's tensors: the audit of the config against the file names the missing module.
+    @Test func auditOfASavedAdapterFindsAMissingExpert() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let lora = LoRAConfig(rank: 2, targets: .parse("experts"))
+        let full = try LoRAAdapterSet.create(for: tinyConfig, config: lora)
+        let partial = LoRAAdapterSet(config: lora)
+        let dropped = "model.layers.1.mlp.experts.2.down_proj"
+        for p in full.paths where p != dropped { partial.insert(full[p]!, at: p) }
+        try PEFTAdapterFile.save(partial, model: tinyConfig, to: dir.url, baseModelNameOrPath: nil)
+
+        let peft = try PEFTAdapterFile.readConfig(from: dir.url)
+        guard case .pattern = peft.targets else { Issue.record("expected a regex target, got \(peft.targets)"); return }
+        var shapes: [String: (inFeatures: Int, outFeatures: Int)] = [:]
+        for s in ProjectionInventory.projections(of: tinyConfig) { shapes[s.path] = (s.inFeatures, s.outFeatures) }
+        let loaded = try PEFTAdapterFile.load(from: dir.url, projections: shapes)
+        var adapted: [String: (rank: Int, parameters: Int)] = [:]
+        for p in loaded.paths { adapted[p] = (2, loaded[p]!.parameterCount) }
+        let audit = try CoverageAudit(config: tinyConfig, lora: LoRAConfig(rank: 2, targets: peft.targets, layers: peft.layerRange), adapted: adapted)
+        #expect(audit.missing == [dropped])
+        #expect(audit.unexpected.isEmpty)
+        #expect(throws: LoRAError.self) { try audit.requireComplete() }
+    }
+
+    @Test func patternTargetsMatchWholePathsAndReportWhenNothingMatches() {
+        let t = LoRATargets.pattern(".*\\.self_attn\\.o_proj")
+        #expect(t.matches("model.layers.0.self_attn.o_proj"))
+        #expect(!t.matches("model.layers.0.self_attn.o_proj.extra"))
+        #expect(LoRATargets.pattern("nothing").unmatchedEntries(in: ["model.layers.0.self_attn.o_proj"]) == ["nothing"])
+    }
+}
