@@ -11,6 +11,12 @@ public enum BLAS {
 
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
 
+    /// The kernel family OpenBLAS chose at load ("SkylakeX", "Haswell", "Prescott", ...).
+    public static var coreName: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
+    }
+
     /// C = alpha * op(A) * op(B) + beta * C, with op(A) [M, K], op(B) [K, N], C [M, N].
     /// A is stored [M, K] (or [K, M] when transposeA); B is stored [K, N] (or [N, K] when transposeB).
     public static func gemm(

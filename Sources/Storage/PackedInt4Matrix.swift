@@ -38,13 +38,35 @@ public struct PackedInt4Matrix: @unchecked Sendable {
                 let words = packed + r * wpr
                 let rowScales = scales + r * gpr
                 let out = destination + local * cols
-                for j in 0..<wpr {
-                    let word = UInt32(littleEndian: words[j])
-                    let base = j * 8
-                    for k in 0..<8 {
-                        let c = base + k
-                        let q = Int32((word >> UInt32(4 * k)) & 0xF) - 8
-                        out[c] = Float(q) * BFloat16.toFloat(UInt16(littleEndian: rowScales[c / g]))
+                if g % 8 == 0 {
+                    // Whole words per group (group_size 32 = 4 words): one scale load per group.
+                    let wordsPerGroup = g / 8
+                    for group in 0..<gpr {
+                        let scale = BFloat16.toFloat(UInt16(littleEndian: rowScales[group]))
+                        let firstWord = group * wordsPerGroup
+                        let lastWord = min(firstWord + wordsPerGroup, wpr)
+                        for j in firstWord..<lastWord {
+                            let word = UInt32(littleEndian: words[j])
+                            let o = out + j * 8
+                            o[0] = Float(Int32(word & 0xF) - 8) * scale
+                            o[1] = Float(Int32((word >> 4) & 0xF) - 8) * scale
+                            o[2] = Float(Int32((word >> 8) & 0xF) - 8) * scale
+                            o[3] = Float(Int32((word >> 12) & 0xF) - 8) * scale
+                            o[4] = Float(Int32((word >> 16) & 0xF) - 8) * scale
+                            o[5] = Float(Int32((word >> 20) & 0xF) - 8) * scale
+                            o[6] = Float(Int32((word >> 24) & 0xF) - 8) * scale
+                            o[7] = Float(Int32(word >> 28) - 8) * scale
+                        }
+                    }
+                } else {
+                    for j in 0..<wpr {
+                        let word = UInt32(littleEndian: words[j])
+                        let base = j * 8
+                        for k in 0..<8 {
+                            let c = base + k
+                            let q = Int32((word >> UInt32(4 * k)) & 0xF) - 8
+                            out[c] = Float(q) * BFloat16.toFloat(UInt16(littleEndian: rowScales[c / g]))
+                        }
                     }
                 }
             }

@@ -67,7 +67,7 @@ enum BenchCommand: Subcommand {
         let size = try positive(arguments, "size", default: 1024)
         let repeats = try positive(arguments, "repeats", default: 7)
         let result = sgemmThroughput(size: size, repeats: repeats)
-        print("sgemm \(size)x\(size)x\(size), \(BLAS.threadCount) BLAS thread(s), \(repeats) runs: "
+        print("sgemm \(size)x\(size)x\(size), OpenBLAS \(BLAS.coreName) kernels, \(BLAS.threadCount) BLAS thread(s), \(repeats) runs: "
               + "median \(format(result.median)) GFLOP/s (min \(format(result.minimum)), max \(format(result.maximum)))")
     }
 

@@ -98,4 +98,5 @@ func runMain() -> Int32 {
     }
 }
 
+BLASCoreSelection.apply()
 exit(runMain())

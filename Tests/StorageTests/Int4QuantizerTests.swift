@@ -112,3 +112,24 @@ struct FP8Tests {
         #expect(out[0] == 1 && out[128] == 2 && out[128 * columns] == 3 && out[129 * columns + 128] == 4)
     }
 }
+
+@Suite struct Int4DequantizationPathTests {
+    /// The per-group fast path (group a multiple of 8) and the per-element path (any other group
+    /// size) both equal the definition W[r, c] = (nibble - 8) * scale[r, c / g].
+    @Test(arguments: [(3, 64, 32), (2, 40, 8), (3, 24, 12), (2, 48, 20), (1, 16, 128)])
+    func bothPathsMatchTheDefinition(rows: Int, columns: Int, groupSize: Int) {
+        var rng = SplitMix64(seed: UInt64(columns * 31 + groupSize))
+        let words = (0..<(rows * columns / 8)).map { _ in UInt32(truncatingIfNeeded: rng.next()) }
+        let groups = (columns + groupSize - 1) / groupSize
+        let scales = (0..<(rows * groups)).map { _ in BFloat16.fromFloat(Float(rng.nextUnit() * 0.1 + 0.001)) }
+        let values = words.withUnsafeBufferPointer { w in scales.withUnsafeBufferPointer { s in
+            PackedInt4Matrix(rows: rows, columns: columns, groupSize: groupSize, packed: w.baseAddress!, scales: s.baseAddress!, owner: nil)
+                .dequantized().array
+        } }
+        for r in 0..<rows { for c in 0..<columns {
+            let nibble = Int32((words[r * columns / 8 + c / 8] >> UInt32(4 * (c % 8))) & 0xF)
+            let expected = Float(nibble - 8) * BFloat16.toFloat(scales[r * groups + c / groupSize])
+            #expect(values[r * columns + c] == expected, "r \(r) c \(c)")
+        } }
+    }
+}

@@ -61,6 +61,7 @@ public final class TrainingRun {
         options.output(model.audit.description)
         if let note = model.mergeAwareNote { options.output(note) }
         for line in plan.lines { options.output(line) }
+        options.output("compute: OpenBLAS \(BLAS.coreName) kernels, \(BLAS.threadCount) thread(s)")
         if let budget = recipe.memoryBudgetBytes, plan.memory.totalBytes > budget {
             options.output("warning: the estimate \(formatBytes(plan.memory.totalBytes)) exceeds memory_budget \(formatBytes(budget))")
         }
