@@ -8,6 +8,13 @@ extension KimiModel {
         projectionIndex[path]
     }
 
+    /// In and out features of every adaptable projection by module path (what adapter files are
+    /// checked against).
+    public var projectionShapes: [String: (inFeatures: Int, outFeatures: Int)] {
+        Dictionary(projections.map { ($0.path, (inFeatures: $0.projection.inFeatures, outFeatures: $0.projection.outFeatures)) },
+                   uniquingKeysWith: { first, _ in first })
+    }
+
     /// Plugs every adapter of `set` into the projection at its module path (replacing what was
     /// there). A path the model lacks is an error, never silently skipped.
     public func attach(_ set: LoRAAdapterSet) throws {
@@ -26,9 +33,7 @@ extension KimiModel {
     /// Returns the number of projections that received an adapter.
     @discardableResult
     public func attachPEFTAdapter(directory: URL) throws -> Int {
-        let shapes = Dictionary(projections.map { ($0.path, (inFeatures: $0.projection.inFeatures, outFeatures: $0.projection.outFeatures)) },
-                                uniquingKeysWith: { first, _ in first })
-        let set = try PEFTAdapterFile.load(from: directory, projections: shapes)
+        let set = try PEFTAdapterFile.load(from: directory, projections: projectionShapes)
         set.setTraining(false)
         try attach(set)
         return set.count

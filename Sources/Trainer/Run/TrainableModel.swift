@@ -48,9 +48,7 @@ public final class TrainableModel {
                 return
             }
             if let adapterPath = recipe.adapterPath {
-                var shapes: [String: (inFeatures: Int, outFeatures: Int)] = [:]
-                for (path, projection) in model.projections { shapes[path] = (projection.inFeatures, projection.outFeatures) }
-                adapters = try PEFTAdapterFile.load(from: URL(fileURLWithPath: adapterPath), projections: shapes, seed: lora.seed)
+                adapters = try PEFTAdapterFile.load(from: URL(fileURLWithPath: adapterPath), projections: model.projectionShapes, seed: lora.seed)
             } else {
                 adapters = try LoRAAdapterSet.create(for: model.config, config: lora)
             }
@@ -61,11 +59,8 @@ public final class TrainableModel {
         } catch {
             throw TrainingError.model(path: recipe.adapterPath ?? recipe.modelPath, reason: "LoRA adapters: \(error)")
         }
-        for path in adapters.paths {
-            guard let projection = model.projection(at: path) else {
-                throw TrainingError.model(path: recipe.modelPath, reason: "adapter module '\(path)' has no projection in this model")
-            }
-            projection.adapter = adapters[path]
+        do { try model.attach(adapters) } catch {
+            throw TrainingError.model(path: recipe.modelPath, reason: "\(error)")
         }
         if recipe.loraMergeAware {
             do {
@@ -146,11 +141,9 @@ public final class TrainableModel {
     /// Copies a checkpoint's adapter weights into the live adapters; the module set and shapes
     /// must be the same.
     func restoreAdapter(from directory: URL) throws {
-        var shapes: [String: (inFeatures: Int, outFeatures: Int)] = [:]
-        for (path, projection) in model.projections { shapes[path] = (projection.inFeatures, projection.outFeatures) }
         let saved: LoRAAdapterSet
         do {
-            saved = try PEFTAdapterFile.load(from: directory, projections: shapes)
+            saved = try PEFTAdapterFile.load(from: directory, projections: model.projectionShapes)
         } catch {
             throw TrainingError.noCheckpoint(path: directory.path, reason: "adapter: \(error)")
         }
