@@ -1,4 +1,5 @@
 import Autograd
+import Storage
 import Foundation
 import Trainer
 
@@ -30,6 +31,7 @@ enum BenchCommand: Subcommand {
         .value("target", "modules", help: "LoRA targets for --sft: all, or a comma-separated list (default all)."),
         .flag("sgemm", help: "Benchmark cblas_sgemm."),
         .flag("attention", help: "Benchmark the causal attention kernels."),
+        .flag("int4", help: "Benchmark INT4 expert dequantization (one K2.5 gate_proj, 2048 x 7168, group 32)."),
         .value("tokens", "n", help: "Tokens for --attention (default 2048)."),
         .value("heads", "n", help: "Heads for --attention (default 8)."),
         .value("size", "n", help: "Matrix size for --sgemm (default 1024)."),
@@ -42,7 +44,7 @@ enum BenchCommand: Subcommand {
         let threads = try positive(arguments, "threads", default: ProcessInfo.processInfo.activeProcessorCount)
         BLAS.setThreadCount(threads)
         Parallel.workerCount = threads
-        if arguments.has("sft") || !(arguments.has("sgemm") || arguments.has("attention")) {
+        if arguments.has("sft") || !(arguments.has("sgemm") || arguments.has("attention") || arguments.has("int4")) {
             guard let model = arguments.value("model") else {
                 throw UsageError("--sft needs --model <dir> (or choose --sgemm / --attention).", command: name)
             }
@@ -63,12 +65,40 @@ enum BenchCommand: Subcommand {
         if arguments.has("attention") {
             try runAttention(tokens: positive(arguments, "tokens", default: 2048), heads: positive(arguments, "heads", default: 8))
         }
+        if arguments.has("int4") {
+            runDequantization(repeats: try positive(arguments, "repeats", default: 7))
+        }
         guard arguments.has("sgemm") else { return }
         let size = try positive(arguments, "size", default: 1024)
         let repeats = try positive(arguments, "repeats", default: 7)
         let result = sgemmThroughput(size: size, repeats: repeats)
         print("sgemm \(size)x\(size)x\(size), OpenBLAS \(BLAS.coreName) kernels, \(BLAS.threadCount) BLAS thread(s), \(repeats) runs: "
               + "median \(format(result.median)) GFLOP/s (min \(format(result.minimum)), max \(format(result.maximum)))")
+    }
+
+    /// Dequantizes one real-size K2.5 expert matrix (gate_proj [2048, 7168], group 32) from random
+    /// packed codes and scales, the per-expert cost every routed-expert forward and backward pays.
+    static func runDequantization(repeats: Int) {
+        let rows = 2048, columns = 7168, groupSize = 32
+        var rng = SplitMix64(seed: 1)
+        let words = (0..<(rows * columns / 8)).map { _ in UInt32(truncatingIfNeeded: rng.next()) }
+        let scales = (0..<(rows * columns / groupSize)).map { _ in BFloat16.fromFloat(Float(rng.nextUnit() * 0.01)) }
+        let output = Tensor(shape: [rows, columns])
+        var times: [Double] = []
+        words.withUnsafeBufferPointer { w in scales.withUnsafeBufferPointer { s in
+            let matrix = PackedInt4Matrix(rows: rows, columns: columns, groupSize: groupSize, packed: w.baseAddress!,
+                                          scales: s.baseAddress!, owner: nil)
+            matrix.dequantize(rows: 0..<rows, into: output.pointer)   // warm-up
+            for _ in 0..<repeats {
+                let start = DispatchTime.now().uptimeNanoseconds
+                matrix.dequantize(rows: 0..<rows, into: output.pointer)
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+        } }
+        let median = times.sorted()[times.count / 2]
+        let elements = Double(rows * columns)
+        print("int4 dequantize \(rows)x\(columns) (group \(groupSize)), \(Parallel.workerCount) worker(s), \(repeats) runs: median "
+              + String(format: "%.2f ms, %.2f G weights/s (%.1f GB/s written)", median * 1e3, elements / median / 1e9, 4 * elements / median / 1e9))
     }
 
     static func positive(_ arguments: ParsedArguments, _ option: String, default value: Int) throws -> Int {
