@@ -17,9 +17,21 @@ public final class LoRAAdapter: ProjectionAdapter, @unchecked Sendable {
     public let a: Tensor
     /// [out, rank]
     public let b: Tensor
-    /// Gradients, accumulated (+=) over micro-batches until the optimizer zeroes them.
-    public let gradientA: Tensor
-    public let gradientB: Tensor
+    /// Gradients, accumulated (+=) over micro-batches until the optimizer zeroes them. Allocated on
+    /// first use, so an adapter loaded only to evaluate or merge (5.1 G parameters on every routed
+    /// expert of K2.5) does not also hold a gradient copy of itself.
+    public var gradientA: Tensor { gradients().a }
+    public var gradientB: Tensor { gradients().b }
+    /// Whether the gradient buffers exist yet.
+    public var hasGradientBuffers: Bool { gradientStorage != nil }
+    private var gradientStorage: (a: Tensor, b: Tensor)?
+
+    private func gradients() -> (a: Tensor, b: Tensor) {
+        if let g = gradientStorage { return g }
+        let g = (a: Tensor(shape: [rank, inFeatures]), b: Tensor(shape: [outFeatures, rank]))
+        gradientStorage = g
+        return g
+    }
     /// Set by the trainer per micro-batch (and by eval to turn dropout off via `isTraining`).
     public var dropoutSeed: UInt64 = 0
     public var isTraining = true
@@ -33,8 +45,6 @@ public final class LoRAAdapter: ProjectionAdapter, @unchecked Sendable {
         self.scaling = scaling; self.dropout = dropout
         a = Tensor(shape: [rank, inFeatures])
         b = Tensor(shape: [outFeatures, rank])
-        gradientA = Tensor(shape: [rank, inFeatures])
-        gradientB = Tensor(shape: [outFeatures, rank])
         var rng = SplitMix64(seed: initializationSeed)
         let bound = 1 / Double(inFeatures).squareRoot()
         for i in 0..<a.count { a.data[i] = Float((rng.nextUnit() * 2 - 1) * bound) }
@@ -93,8 +103,8 @@ public final class LoRAAdapter: ProjectionAdapter, @unchecked Sendable {
     }
 
     public func zeroGradients() {
-        gradientA.fill(0)
-        gradientB.fill(0)
+        gradientStorage?.a.fill(0)
+        gradientStorage?.b.fill(0)
     }
 
     /// The dense delta s * B A [out, in], added into `weight` (what merging does).
